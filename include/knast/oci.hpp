@@ -1,0 +1,169 @@
+/// @file oci.hpp
+/// @brief OCI image-spec and Docker schema 2 documents as strict value types:
+///        Descriptor, Manifest, Index and ImageConfig.
+///
+/// Parsing is strict: a document must be a JSON object of at most its size limit, every
+/// required field must be present with the right type, sizes are non-negative, digests
+/// are valid and media types are ones knast knows. Unknown *fields* are ignored, as the
+/// image spec requires. Every failure is an Error (invalid_argument, unsupported for an
+/// unknown media type, limit_exceeded for an oversized document) whose message names the
+/// field ("manifest: layers[2].size: must be a non-negative integer").
+#pragma once
+
+#include <knast/digest.hpp>
+#include <knast/export.hpp>
+#include <knast/platform.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace knast {
+inline namespace v0 {
+
+/// Media type strings of the OCI image spec and Docker's schema 2.
+namespace media_type {
+inline constexpr std::string_view oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+inline constexpr std::string_view oci_index = "application/vnd.oci.image.index.v1+json";
+inline constexpr std::string_view oci_config = "application/vnd.oci.image.config.v1+json";
+inline constexpr std::string_view oci_layer_tar = "application/vnd.oci.image.layer.v1.tar";
+inline constexpr std::string_view oci_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr std::string_view oci_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+inline constexpr std::string_view oci_layer_nondist_tar = "application/vnd.oci.image.layer.nondistributable.v1.tar";
+inline constexpr std::string_view oci_layer_nondist_gzip = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+inline constexpr std::string_view oci_layer_nondist_zstd = "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd";
+inline constexpr std::string_view oci_empty = "application/vnd.oci.empty.v1+json";
+inline constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+inline constexpr std::string_view docker_manifest_list = "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr std::string_view docker_config = "application/vnd.docker.container.image.v1+json";
+inline constexpr std::string_view docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+inline constexpr std::string_view docker_layer_foreign_gzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+}  // namespace media_type
+
+/// Largest manifest knast accepts (4 MiB, as containerd and the distribution registry).
+inline constexpr std::size_t max_manifest_bytes = 4u << 20;
+/// Largest index knast accepts.
+inline constexpr std::size_t max_index_bytes = 4u << 20;
+/// Largest image config knast accepts (configs carry history and labels, so more room).
+inline constexpr std::size_t max_config_bytes = 8u << 20;
+
+/// Whether @p type is a manifest media type (OCI or Docker schema 2).
+KNAST_API bool is_manifest_media_type(std::string_view type) noexcept;
+/// Whether @p type is an index media type (OCI index or Docker manifest list).
+KNAST_API bool is_index_media_type(std::string_view type) noexcept;
+/// Whether @p type is a layer media type knast can unpack or store.
+KNAST_API bool is_layer_media_type(std::string_view type) noexcept;
+/// Whether @p type is an image config media type.
+KNAST_API bool is_config_media_type(std::string_view type) noexcept;
+
+/// A content descriptor: what a blob is, its digest and its size.
+struct KNAST_API Descriptor {
+  std::string media_type;                          ///< `mediaType` (required).
+  Digest digest = Digest::of(std::string_view{});  ///< `digest` (required).
+  std::int64_t size = 0;                           ///< `size` in bytes (required, ≥ 0).
+  std::vector<std::string> urls;                   ///< `urls`.
+  std::map<std::string, std::string> annotations;  ///< `annotations`.
+  std::optional<Platform> platform;                ///< `platform` (index entries).
+  std::optional<std::string> artifact_type;        ///< `artifactType`.
+  std::optional<std::string> data;                 ///< `data` (base64, as in the document).
+
+  /// Descriptors compare field by field.
+  friend bool operator==(const Descriptor&, const Descriptor&) = default;
+};
+
+/// An image manifest: OCI image manifest or Docker schema 2 manifest.
+struct KNAST_API Manifest {
+  int schema_version = 2;                          ///< Always 2.
+  std::string media_type{media_type::oci_manifest};  ///< OCI or Docker manifest type.
+  std::optional<std::string> artifact_type;        ///< `artifactType`.
+  Descriptor config;                               ///< The image config blob.
+  std::vector<Descriptor> layers;                  ///< Layers, base first.
+  std::optional<Descriptor> subject;               ///< `subject` (referrers).
+  std::map<std::string, std::string> annotations;  ///< `annotations`.
+
+  /// Parses and validates @p json. A document without `mediaType` is taken as OCI.
+  static Manifest parse(std::string_view json);
+  /// Serialises to compact JSON.
+  std::string to_json() const;
+  /// Sum of the config and layer sizes.
+  std::int64_t total_size() const noexcept;
+
+  /// Manifests compare field by field.
+  friend bool operator==(const Manifest&, const Manifest&) = default;
+};
+
+/// An image index: OCI image index or Docker manifest list.
+struct KNAST_API Index {
+  int schema_version = 2;                          ///< Always 2.
+  std::string media_type{media_type::oci_index};   ///< OCI index or Docker list type.
+  std::optional<std::string> artifact_type;        ///< `artifactType`.
+  std::vector<Descriptor> manifests;               ///< Entries, each a manifest or index.
+  std::optional<Descriptor> subject;               ///< `subject`.
+  std::map<std::string, std::string> annotations;  ///< `annotations`.
+
+  /// Parses and validates @p json. A document without `mediaType` is taken as OCI.
+  static Index parse(std::string_view json);
+  /// Serialises to compact JSON.
+  std::string to_json() const;
+
+  /// Indexes compare field by field.
+  friend bool operator==(const Index&, const Index&) = default;
+};
+
+/// One entry of an image's `history`.
+struct KNAST_API HistoryEntry {
+  std::optional<std::string> created;     ///< RFC 3339 time, as written in the document.
+  std::optional<std::string> created_by;  ///< The command that made the layer.
+  std::optional<std::string> author;      ///< `author`.
+  std::optional<std::string> comment;     ///< `comment`.
+  bool empty_layer = false;               ///< `empty_layer`: no layer blob for this step.
+
+  /// Entries compare field by field.
+  friend bool operator==(const HistoryEntry&, const HistoryEntry&) = default;
+};
+
+/// The execution parameters of an image (`config` inside the image config).
+struct KNAST_API ContainerConfig {
+  std::optional<std::string> user;                 ///< `User`.
+  std::vector<std::string> exposed_ports;          ///< Keys of `ExposedPorts` ("80/tcp").
+  std::vector<std::string> env;                    ///< `Env`, "NAME=value".
+  std::optional<std::vector<std::string>> entrypoint;  ///< `Entrypoint` (absent ≠ empty).
+  std::optional<std::vector<std::string>> cmd;     ///< `Cmd` (absent ≠ empty).
+  std::vector<std::string> volumes;                ///< Keys of `Volumes`.
+  std::optional<std::string> working_dir;          ///< `WorkingDir`.
+  std::map<std::string, std::string> labels;       ///< `Labels`.
+  std::optional<std::string> stop_signal;          ///< `StopSignal`.
+
+  /// Configs compare field by field.
+  friend bool operator==(const ContainerConfig&, const ContainerConfig&) = default;
+};
+
+/// An image configuration: platform, execution parameters, layer diff IDs and history.
+struct KNAST_API ImageConfig {
+  std::optional<std::string> created;  ///< RFC 3339 time, as written.
+  std::optional<std::string> author;   ///< `author`.
+  std::string architecture;            ///< `architecture` (required).
+  std::string os;                      ///< `os` (required).
+  std::optional<std::string> os_version;   ///< `os.version`.
+  std::vector<std::string> os_features;    ///< `os.features`.
+  std::optional<std::string> variant;      ///< `variant`.
+  ContainerConfig config;                  ///< `config`.
+  std::vector<Digest> diff_ids;            ///< `rootfs.diff_ids` (rootfs.type must be "layers").
+  std::vector<HistoryEntry> history;       ///< `history`.
+
+  /// Parses and validates @p json.
+  static ImageConfig parse(std::string_view json);
+  /// Serialises to compact JSON.
+  std::string to_json() const;
+  /// The platform the image is built for.
+  Platform platform() const;
+
+  /// Configs compare field by field.
+  friend bool operator==(const ImageConfig&, const ImageConfig&) = default;
+};
+
+}  // namespace v0
+}  // namespace knast
