@@ -1,0 +1,10 @@
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace knast::python {
+
+void bind_errors(pybind11::module_& m);
+void bind_core(pybind11::module_& m);
+
+}  // namespace knast::python

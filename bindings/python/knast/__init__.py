@@ -1,0 +1,34 @@
+"""knast: run Docker/OCI images in FreeBSD jails, from Python.
+
+The core value types are available now: Reference, Digest, Hasher, DigestVerifier,
+Platform, PlatformMatcher and the OCI documents (Descriptor, Manifest, Index,
+ImageConfig). Every failure raises a subclass of knast.Error.
+"""
+
+from . import errors
+from .errors import *  # noqa: F401,F403  (the exception classes are part of the API)
+from ._knast import (  # noqa: F401
+    ContainerConfig,
+    Descriptor,
+    Digest,
+    DigestVerifier,
+    Hasher,
+    HistoryEntry,
+    ImageConfig,
+    Index,
+    Manifest,
+    Platform,
+    PlatformMatcher,
+    Reference,
+    default_state_root,
+    validate_document,
+    version,
+)
+
+__version__ = version()
+
+__all__ = [
+    "ContainerConfig", "Descriptor", "Digest", "DigestVerifier", "Hasher", "HistoryEntry",
+    "ImageConfig", "Index", "Manifest", "Platform", "PlatformMatcher", "Reference",
+    "default_state_root", "validate_document", "version", "errors",
+] + errors.__all__

@@ -1,0 +1,8 @@
+// The `knast._knast` extension module. Each component binds itself in its own file.
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_knast, m) {
+  m.doc() = "knast: run Docker/OCI images in FreeBSD jails (native extension)";
+  knast::python::bind_errors(m);
+  knast::python::bind_core(m);
+}

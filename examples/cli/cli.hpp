@@ -1,0 +1,20 @@
+// Shared state of the example CLI: global options and the command registry.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace knast::cli {
+
+/// Options every command sees.
+struct Globals {
+  std::string root;  ///< --root, or $KNAST_ROOT, or the OS default.
+  std::filesystem::path state_root() const;
+};
+
+/// Adds `version`, `info`, `ref`, `digest` and `validate` to @p app.
+void add_core_commands(CLI::App& app, const Globals& globals);
+
+}  // namespace knast::cli

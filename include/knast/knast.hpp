@@ -1,0 +1,12 @@
+/// @file knast.hpp
+/// @brief The whole C++ API of knast in one include.
+#pragma once
+
+#include <knast/digest.hpp>
+#include <knast/document.hpp>
+#include <knast/error.hpp>
+#include <knast/layout.hpp>
+#include <knast/oci.hpp>
+#include <knast/platform.hpp>
+#include <knast/reference.hpp>
+#include <knast/version.hpp>
