@@ -20,7 +20,9 @@ inline namespace v0 {
 /// normalisation: a name without a domain gets `docker.io`, a single-component name on
 /// docker.io gets `library/`, `index.docker.io` is an alias of `docker.io`, and a
 /// reference with neither tag nor digest gets the tag `latest`. Every way a string can be
-/// invalid gives an Error with ErrorCode::invalid_argument naming what is wrong.
+/// invalid gives an Error with ErrorCode::invalid_argument naming what is wrong; only a
+/// well-formed digest of an algorithm knast does not support gives ErrorCode::unsupported,
+/// as Digest::parse does.
 class KNAST_API Reference {
  public:
   /// The domain docker uses when a name has none.
@@ -29,10 +31,13 @@ class KNAST_API Reference {
   static constexpr std::string_view default_tag = "latest";
   /// Longest allowed tag (128 characters).
   static constexpr std::size_t max_tag_length = 128;
-  /// Longest allowed name (domain + "/" + path), as in the distribution grammar.
+  /// Longest allowed repository path ("library/alpine"). As in the distribution grammar
+  /// since 2024, the domain does not count towards it.
   static constexpr std::size_t max_name_length = 255;
 
-  /// Parses and normalises @p text. @throws Error invalid_argument, naming the problem.
+  /// Parses and normalises @p text.
+  /// @throws Error invalid_argument, naming the input and the problem; unsupported for a
+  ///         digest whose algorithm knast does not support.
   static Reference parse(std::string_view text);
   /// As parse(), but returns nothing instead of throwing.
   static std::optional<Reference> try_parse(std::string_view text) noexcept;
