@@ -2,12 +2,32 @@
 /// @brief OCI image-spec and Docker schema 2 documents as strict value types:
 ///        Descriptor, Manifest, Index and ImageConfig.
 ///
-/// Parsing is strict: a document must be a JSON object of at most its size limit, every
-/// required field must be present with the right type, sizes are non-negative, digests
-/// are valid and media types are ones knast knows. Unknown *fields* are ignored, as the
-/// image spec requires. Every failure is an Error (invalid_argument, unsupported for an
-/// unknown media type, limit_exceeded for an oversized document) whose message names the
-/// field ("manifest: layers[2].size: must be a non-negative integer").
+/// Parsing is strict: a document must be a JSON object of at most its size limit (checked
+/// before parsing) and 64 levels of nesting, every required field must be present with the
+/// right type, sizes are non-negative integers (not 1.0, not "1"), digests are valid and
+/// media types are ones knast knows. Unknown *fields* are ignored, as the image spec
+/// requires, and an optional field that is `null` reads as absent (Docker writes null for
+/// empty fields). Every failure is an Error (invalid_argument; unsupported for an unknown
+/// media type, a schema 1 manifest or an unknown schemaVersion; limit_exceeded for an
+/// oversized or too deeply nested document) whose message names the document and the
+/// field: "manifest: layers[2].size: must be a non-negative integer, got -1".
+///
+/// Media types accepted where (matched exactly, no parameters or case folding):
+/// - Manifest `mediaType`: OCI manifest or Docker schema 2 manifest (absent → OCI).
+/// - Manifest `config`: OCI or Docker image config; for an artifact (`artifactType` set)
+///   also the empty descriptor (media_type::oci_empty).
+/// - Manifest `layers[]`: any is_layer_media_type(), in OCI and Docker manifests alike;
+///   for an artifact also oci_empty. Other artifact blobs (in-toto attestations,
+///   signatures, SBOMs) are refused as unsupported: they are not images knast can run.
+/// - Index `mediaType`: OCI index or Docker manifest list (absent → OCI).
+/// - Index `manifests[]` and any `subject`: a manifest or an index type. BuildKit's
+///   attestation entries are OCI manifests and pass; entries of other types are refused
+///   rather than dropped, so to_json() never loses content.
+///
+/// to_json() writes compact JSON with object keys sorted, so equal values give equal bytes;
+/// it always writes `schemaVersion` and `mediaType`, and an optional field only when it is
+/// set (containers: when not empty). It does not reproduce the original bytes, so the
+/// digest of a pulled document must be taken from the bytes received.
 #pragma once
 
 #include <knast/digest.hpp>
@@ -66,9 +86,9 @@ struct KNAST_API Descriptor {
   std::int64_t size = 0;                           ///< `size` in bytes (required, ≥ 0).
   std::vector<std::string> urls;                   ///< `urls`.
   std::map<std::string, std::string> annotations;  ///< `annotations`.
-  std::optional<Platform> platform;                ///< `platform` (index entries).
+  std::optional<Platform> platform;                ///< `platform` (index entries), as written (not normalised).
   std::optional<std::string> artifact_type;        ///< `artifactType`.
-  std::optional<std::string> data;                 ///< `data` (base64, as in the document).
+  std::optional<std::string> data;                 ///< `data` (base64, as in the document; not decoded or verified).
 
   /// Descriptors compare field by field.
   friend bool operator==(const Descriptor&, const Descriptor&) = default;
@@ -84,11 +104,13 @@ struct KNAST_API Manifest {
   std::optional<Descriptor> subject;               ///< `subject` (referrers).
   std::map<std::string, std::string> annotations;  ///< `annotations`.
 
-  /// Parses and validates @p json. A document without `mediaType` is taken as OCI.
+  /// Parses and validates @p json (at most max_manifest_bytes). A document without
+  /// `mediaType` is taken as OCI; `config` and `layers` (possibly empty) are required.
+  /// An index is refused with "is an index, not a manifest".
   static Manifest parse(std::string_view json);
   /// Serialises to compact JSON.
   std::string to_json() const;
-  /// Sum of the config and layer sizes.
+  /// Sum of the config and layer sizes (saturating at the int64 maximum).
   std::int64_t total_size() const noexcept;
 
   /// Manifests compare field by field.
@@ -104,7 +126,9 @@ struct KNAST_API Index {
   std::optional<Descriptor> subject;               ///< `subject`.
   std::map<std::string, std::string> annotations;  ///< `annotations`.
 
-  /// Parses and validates @p json. A document without `mediaType` is taken as OCI.
+  /// Parses and validates @p json (at most max_index_bytes). A document without
+  /// `mediaType` is taken as OCI; `manifests` (possibly empty) is required. A manifest is
+  /// refused with "is a manifest, not an index".
   static Index parse(std::string_view json);
   /// Serialises to compact JSON.
   std::string to_json() const;
@@ -128,11 +152,11 @@ struct KNAST_API HistoryEntry {
 /// The execution parameters of an image (`config` inside the image config).
 struct KNAST_API ContainerConfig {
   std::optional<std::string> user;                 ///< `User`.
-  std::vector<std::string> exposed_ports;          ///< Keys of `ExposedPorts` ("80/tcp").
+  std::vector<std::string> exposed_ports;          ///< Keys of `ExposedPorts` ("80/tcp"), sorted.
   std::vector<std::string> env;                    ///< `Env`, "NAME=value".
   std::optional<std::vector<std::string>> entrypoint;  ///< `Entrypoint` (absent ≠ empty).
   std::optional<std::vector<std::string>> cmd;     ///< `Cmd` (absent ≠ empty).
-  std::vector<std::string> volumes;                ///< Keys of `Volumes`.
+  std::vector<std::string> volumes;                ///< Keys of `Volumes`, sorted.
   std::optional<std::string> working_dir;          ///< `WorkingDir`.
   std::map<std::string, std::string> labels;       ///< `Labels`.
   std::optional<std::string> stop_signal;          ///< `StopSignal`.
@@ -147,14 +171,17 @@ struct KNAST_API ImageConfig {
   std::optional<std::string> author;   ///< `author`.
   std::string architecture;            ///< `architecture` (required).
   std::string os;                      ///< `os` (required).
-  std::optional<std::string> os_version;   ///< `os.version`.
+  std::optional<std::string> os_version;   ///< `os.version` (an empty one reads as absent).
   std::vector<std::string> os_features;    ///< `os.features`.
-  std::optional<std::string> variant;      ///< `variant`.
+  std::optional<std::string> variant;      ///< `variant` (an empty one reads as absent).
   ContainerConfig config;                  ///< `config`.
-  std::vector<Digest> diff_ids;            ///< `rootfs.diff_ids` (rootfs.type must be "layers").
+  /// `rootfs.diff_ids` (rootfs is required and rootfs.type must be "layers"; diff_ids may
+  /// be absent, as Docker omits it for an image without layers).
+  std::vector<Digest> diff_ids;
   std::vector<HistoryEntry> history;       ///< `history`.
 
-  /// Parses and validates @p json.
+  /// Parses and validates @p json (at most max_config_bytes). `architecture`, `os` and
+  /// `rootfs` are required; `config` and `history` are optional.
   static ImageConfig parse(std::string_view json);
   /// Serialises to compact JSON.
   std::string to_json() const;

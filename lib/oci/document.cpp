@@ -1,73 +1,65 @@
-#include <knast/document.hpp>
-#include <knast/error.hpp>
+#include "oci/oci_json.hpp"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace knast {
 inline namespace v0 {
+namespace detail {
 namespace {
 
-std::string quoted_list(const std::vector<std::string>& words) {
-  std::vector<std::string> quoted;
-  quoted.reserve(words.size());
-  for (const auto& w : words) quoted.push_back(fmt::format("\"{}\"", w));
-  return fmt::format("[{}]", fmt::join(quoted, ", "));
-}
+// Docker's schema 1 manifests, which knast refuses with a message of their own.
+constexpr std::string_view docker_schema1_manifest = "application/vnd.docker.distribution.manifest.v1+json";
+constexpr std::string_view docker_schema1_signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 
-std::string entry_platform(const Descriptor& entry) {
-  return entry.platform ? entry.platform->string() : std::string("unknown");
+constexpr std::string_view schema1_unsupported =
+    "Docker image manifest schema 1 is not supported (it is deprecated; push the image again with a current "
+    "client to get a schema 2 or OCI manifest)";
+
+struct KindTraits {
+  bool (*is_own)(std::string_view) noexcept;
+  bool (*is_other)(std::string_view) noexcept;
+  std::string_view oci_default;
+  std::string_view own_name;
+  std::string_view other_name;
+  std::string_view other_only_field;  // a required field only the other kind has
+};
+
+KindTraits traits(DocumentKind kind) {
+  if (kind == DocumentKind::manifest)
+    return {is_manifest_media_type, is_index_media_type, media_type::oci_manifest,
+            "a manifest",           "an index",          "manifests"};
+  return {is_index_media_type, is_manifest_media_type, media_type::oci_index, "an index", "a manifest", "layers"};
 }
 
 }  // namespace
 
-DocumentKind parse_document_kind(std::string_view name) {
-  if (name == "manifest") return DocumentKind::manifest;
-  if (name == "index") return DocumentKind::index;
-  if (name == "config") return DocumentKind::config;
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("unknown document kind \"{}\": expected manifest, index or config", name));
+void check_schema_version(const JsonReader& doc) {
+  const auto version = doc.required("schemaVersion");
+  const auto value = version.integer();
+  if (value == 1) version.fail(schema1_unsupported, ErrorCode::unsupported);
+  if (value != 2)
+    version.fail(fmt::format("unsupported schema version {} (only 2 is known)", value), ErrorCode::unsupported);
 }
 
-std::string_view to_string(DocumentKind kind) noexcept {
-  switch (kind) {
-    case DocumentKind::manifest: return "manifest";
-    case DocumentKind::index: return "index";
-    case DocumentKind::config: return "config";
+std::string read_document_media_type(const JsonReader& doc, DocumentKind kind) {
+  const auto t = traits(kind);
+  const auto node = doc.optional("mediaType");
+  if (!node) {
+    // mediaType is optional in OCI documents; then only the shape tells the kinds apart.
+    if (doc.contains(t.other_only_field))
+      doc.fail(
+          fmt::format("has \"{}\" and no mediaType: it is {}, not {}", t.other_only_field, t.other_name, t.own_name));
+    return std::string(t.oci_default);
   }
-  return "unknown";
+  auto type = node->string();
+  if (t.is_own(type)) return type;
+  if (t.is_other(type)) node->fail(fmt::format("{} is {}, not {}", quote_text(type), t.other_name, t.own_name));
+  if (type == docker_schema1_manifest || type == docker_schema1_signed)
+    node->fail(schema1_unsupported, ErrorCode::unsupported);
+  node->fail(fmt::format("unsupported media type {} (expected {})", quote_text(type), t.own_name),
+             ErrorCode::unsupported);
 }
 
-std::string summarize(const Manifest& manifest) {
-  return fmt::format("manifest {}: config {}, {} layer{}, {} bytes", manifest.media_type,
-                     manifest.config.digest.string(), manifest.layers.size(),
-                     manifest.layers.size() == 1 ? "" : "s", manifest.total_size());
-}
-
-std::string summarize(const Index& index) {
-  std::vector<std::string> platforms;
-  platforms.reserve(index.manifests.size());
-  for (const auto& entry : index.manifests) platforms.push_back(entry_platform(entry));
-  return fmt::format("index {}: {} manifest{} ({})", index.media_type, index.manifests.size(),
-                     index.manifests.size() == 1 ? "" : "s", fmt::join(platforms, ", "));
-}
-
-std::string summarize(const ImageConfig& config) {
-  std::string line = fmt::format("config {}: {} layer{}", config.platform().string(), config.diff_ids.size(),
-                                 config.diff_ids.size() == 1 ? "" : "s");
-  if (config.config.entrypoint) line += ", entrypoint " + quoted_list(*config.config.entrypoint);
-  if (config.config.cmd) line += ", cmd " + quoted_list(*config.config.cmd);
-  return line;
-}
-
-std::string validate_document(DocumentKind kind, std::string_view bytes) {
-  switch (kind) {
-    case DocumentKind::manifest: return summarize(Manifest::parse(bytes));
-    case DocumentKind::index: return summarize(Index::parse(bytes));
-    case DocumentKind::config: return summarize(ImageConfig::parse(bytes));
-  }
-  throw Error(ErrorCode::internal, "validate_document: unknown document kind");
-}
-
+}  // namespace detail
 }  // namespace v0
 }  // namespace knast
