@@ -119,9 +119,11 @@ class KNAST_API DigestVerifier {
 }  // namespace v0
 }  // namespace knast
 
+/// @cond INTERNAL
 /// Digests hash by their hex encoding, so they can key unordered containers (sha256 and
 /// sha512 encodings differ in length, so the algorithm needs no hashing of its own).
 template <>
 struct std::hash<knast::Digest> {
   std::size_t operator()(const knast::Digest& d) const noexcept { return std::hash<std::string>{}(d.hex()); }
 };
+/// @endcond

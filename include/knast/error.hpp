@@ -72,5 +72,7 @@ KNAST_API ErrorCode error_code_from_errno(int sys_errno) noexcept;
 }  // namespace v0
 }  // namespace knast
 
+/// @cond INTERNAL
 template <>
 struct std::is_error_code_enum<knast::ErrorCode> : std::true_type {};
+/// @endcond

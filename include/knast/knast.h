@@ -165,6 +165,9 @@ enum knast_document_kind {
  * with the same strict rules the library applies to what it pulls.
  * @param summary if not NULL, receives a one-line summary of a valid document; free it
  *        with knast_string_free().
+ * @param kind a ::knast_document_kind value.
+ * @param data the document's bytes (need not be NUL-terminated).
+ * @param size the number of bytes at @p data.
  * @return #KNAST_OK, #KNAST_EINVALID, #KNAST_EUNSUPPORTED (unknown media type) or
  *         #KNAST_ELIMIT (document over its size limit).
  */

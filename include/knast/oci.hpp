@@ -46,20 +46,35 @@ inline namespace v0 {
 
 /// Media type strings of the OCI image spec and Docker's schema 2.
 namespace media_type {
+/// OCI image manifest.
 inline constexpr std::string_view oci_manifest = "application/vnd.oci.image.manifest.v1+json";
+/// OCI image index.
 inline constexpr std::string_view oci_index = "application/vnd.oci.image.index.v1+json";
+/// OCI image config.
 inline constexpr std::string_view oci_config = "application/vnd.oci.image.config.v1+json";
+/// OCI layer, uncompressed tar.
 inline constexpr std::string_view oci_layer_tar = "application/vnd.oci.image.layer.v1.tar";
+/// OCI layer, gzip-compressed tar.
 inline constexpr std::string_view oci_layer_gzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+/// OCI layer, zstd-compressed tar.
 inline constexpr std::string_view oci_layer_zstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+/// OCI non-distributable layer, tar (deprecated by the spec).
 inline constexpr std::string_view oci_layer_nondist_tar = "application/vnd.oci.image.layer.nondistributable.v1.tar";
+/// OCI non-distributable layer, gzip (deprecated).
 inline constexpr std::string_view oci_layer_nondist_gzip = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+/// OCI non-distributable layer, zstd (deprecated).
 inline constexpr std::string_view oci_layer_nondist_zstd = "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd";
+/// The OCI empty descriptor's type (`{}`), used by artifacts.
 inline constexpr std::string_view oci_empty = "application/vnd.oci.empty.v1+json";
+/// Docker schema 2 image manifest.
 inline constexpr std::string_view docker_manifest = "application/vnd.docker.distribution.manifest.v2+json";
+/// Docker manifest list (multi-platform).
 inline constexpr std::string_view docker_manifest_list = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Docker image config.
 inline constexpr std::string_view docker_config = "application/vnd.docker.container.image.v1+json";
+/// Docker layer, gzip-compressed tar.
 inline constexpr std::string_view docker_layer_gzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+/// Docker foreign layer (Windows base layers).
 inline constexpr std::string_view docker_layer_foreign_gzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 }  // namespace media_type
 
