@@ -1,0 +1,235 @@
+/// @file image_store.hpp
+/// @brief ImageStore: an OCI image layout on disk that never loses data and that other
+///        tools (skopeo, umoci) can read and write.
+///
+/// The store root is a valid OCI image layout:
+///
+/// ```
+/// oci-layout                 {"imageLayoutVersion": "1.0.0"}
+/// index.json                 an OCI index; each named image is an entry whose annotation
+///                            org.opencontainers.image.ref.name is the full normalised
+///                            reference ("docker.io/library/alpine:3.20")
+/// blobs/sha256/<hex>         content, written once, verified before it becomes visible
+/// knast/                     knast's private files, ignored by other tools:
+///   index.lock, gc.lock      cross-process locks (flock)
+///   ingest/                  blobs being written; never visible under blobs/
+/// ```
+#pragma once
+
+#include <knast/digest.hpp>
+#include <knast/export.hpp>
+#include <knast/oci.hpp>
+#include <knast/platform.hpp>
+#include <knast/reference.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace knast {
+inline namespace v0 {
+
+/// The annotation that names an image in index.json.
+inline constexpr std::string_view ref_name_annotation = "org.opencontainers.image.ref.name";
+
+/// Writes one blob into a store: stream bytes in, then commit().
+///
+/// Bytes go to a temporary file under `knast/ingest/` while they are hashed and counted.
+/// commit() checks the expected digest and size, fsyncs, and renames the file into
+/// `blobs/`; until then nothing is visible. A writer destroyed without commit() removes
+/// its temporary file. Two writers of the same blob (in one process or several) both
+/// succeed and leave one copy. Move-only.
+class KNAST_API BlobWriter {
+ public:
+  ~BlobWriter();
+  /// Writers move but do not copy.
+  BlobWriter(BlobWriter&&) noexcept;
+  /// Writers move but do not copy.
+  BlobWriter& operator=(BlobWriter&&) noexcept;
+  BlobWriter(const BlobWriter&) = delete;
+  BlobWriter& operator=(const BlobWriter&) = delete;
+
+  /// Appends @p size bytes. @throws Error integrity once more than the expected size
+  /// arrives; io or limit_exceeded (a full disk) from the file system.
+  void write(const void* data, std::size_t size);
+  /// Appends the bytes of @p data.
+  void write(std::string_view data) { write(data.data(), data.size()); }
+  /// Bytes written so far.
+  std::uint64_t bytes_written() const noexcept;
+  /// Verifies, fsyncs and publishes the blob; returns its digest. @throws Error integrity
+  /// on a digest or size mismatch (the temporary file is removed, the store unchanged).
+  Digest commit();
+  /// Drops the temporary file. Safe to call more than once.
+  void abort() noexcept;
+
+ private:
+  friend class ImageStore;
+  struct State;
+  explicit BlobWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+/// Keeps garbage collection away while held: blobs written under a lease but not yet
+/// referenced by index.json (a pull in progress) are not collected. Move-only.
+class KNAST_API StoreLease {
+ public:
+  ~StoreLease();
+  /// Leases move but do not copy.
+  StoreLease(StoreLease&&) noexcept;
+  /// Leases move but do not copy.
+  StoreLease& operator=(StoreLease&&) noexcept;
+  StoreLease(const StoreLease&) = delete;
+  StoreLease& operator=(const StoreLease&) = delete;
+
+ private:
+  friend class ImageStore;
+  explicit StoreLease(int fd) noexcept : fd_(fd) {}
+  int fd_ = -1;
+};
+
+/// One named image, as list() reports it.
+struct KNAST_API ImageSummary {
+  std::string name;                  ///< Full normalised reference.
+  Descriptor target;                 ///< The index.json entry (a manifest or an index).
+  std::vector<Platform> platforms;   ///< Platforms available (one for a single manifest).
+  std::int64_t size = 0;             ///< Bytes of config + layers (of every platform for an index).
+  std::optional<std::string> created;  ///< The image config's `created` (single manifests).
+};
+
+/// A name or digest resolved down to one image manifest and its config.
+struct KNAST_API ResolvedImage {
+  std::optional<std::string> name;   ///< The name it was resolved from, if any.
+  std::optional<Descriptor> index;   ///< The index it was chosen from, if the target was one.
+  Descriptor manifest_descriptor;    ///< The manifest's descriptor.
+  Manifest manifest;                 ///< The manifest.
+  ImageConfig config;                ///< The image config.
+};
+
+/// What garbage collection removed (or would remove, in a dry run).
+struct KNAST_API GcReport {
+  std::vector<Digest> removed;       ///< Unreachable blobs removed.
+  std::uint64_t bytes_freed = 0;     ///< Their total size.
+  std::size_t stale_ingests = 0;     ///< Abandoned temporary files removed.
+};
+
+/// One problem verify() found.
+struct KNAST_API VerifyProblem {
+  /// What is wrong with the blob.
+  enum class Kind { corrupt, missing, unexpected_file };
+  Kind kind;                         ///< What is wrong.
+  std::string path;                  ///< Path relative to the store root.
+  std::optional<Digest> digest;      ///< The blob's digest, if known.
+  std::string detail;                ///< A sentence for people.
+};
+
+/// What verify() checked and found.
+struct KNAST_API VerifyReport {
+  std::size_t blobs_checked = 0;     ///< Blobs rehashed.
+  std::uint64_t bytes_checked = 0;   ///< Bytes rehashed.
+  std::vector<VerifyProblem> problems;  ///< Empty when the store is sound.
+  /// Whether nothing is wrong.
+  bool ok() const noexcept { return problems.empty(); }
+};
+
+/// Archive formats for save() and load().
+enum class ArchiveFormat {
+  docker,  ///< `docker save`: manifest.json, repositories, config and layer files.
+  oci,     ///< A tar of an OCI image layout.
+};
+
+/// Configuration changes for import_rootfs(), as `docker import --change` takes them.
+struct KNAST_API ImportOptions {
+  /// Dockerfile-style instructions: "CMD [\"sh\"]", "ENTRYPOINT /bin/app", "ENV A=b",
+  /// "WORKDIR /srv", "USER 1000:1000", "EXPOSE 80/tcp", "LABEL k=v".
+  std::vector<std::string> changes;
+  Platform platform = Platform::host();  ///< The image's platform.
+  std::optional<std::string> created;    ///< RFC 3339 time; default: now.
+  std::optional<std::string> comment;    ///< History comment.
+};
+
+/// An OCI image layout on disk. Safe to share between threads and processes.
+class KNAST_API ImageStore {
+ public:
+  /// How open() treats a missing or empty folder.
+  enum class OpenMode {
+    create,         ///< Create the layout when the folder is missing or empty.
+    must_exist,     ///< Fail with not_found unless a layout is there.
+  };
+
+  /// Opens the layout at @p root. A folder that exists, is not empty and is not an OCI
+  /// layout is refused (invalid_argument), never written to.
+  static ImageStore open(const std::filesystem::path& root, OpenMode mode = OpenMode::create);
+
+  /// The store root.
+  const std::filesystem::path& root() const noexcept { return root_; }
+
+  // ---- Content ---------------------------------------------------------------------
+
+  /// Whether a blob is present (not checked against its digest).
+  bool has_blob(const Digest& digest) const;
+  /// Path of a blob's file (which may not exist).
+  std::filesystem::path blob_path(const Digest& digest) const;
+  /// Reads a whole blob of at most @p max_bytes, verifying its digest.
+  /// @throws Error not_found, integrity (corrupt), limit_exceeded.
+  std::string read_blob(const Digest& digest, std::size_t max_bytes) const;
+  /// Starts writing a blob. With @p expected, commit() checks the digest; with
+  /// @p expected_size, write() stops an overrun at once. Holds a lease until done.
+  BlobWriter ingest(std::optional<Digest> expected = std::nullopt,
+                    std::optional<std::uint64_t> expected_size = std::nullopt);
+  /// Writes @p bytes as a blob (deduplicated) and returns its descriptor.
+  Descriptor put_blob(std::string_view bytes, std::string media_type);
+  /// Takes a lease that keeps garbage collection away while it is held.
+  StoreLease lease() const;
+
+  // ---- Names -----------------------------------------------------------------------
+
+  /// Points @p name at @p target (a manifest or index already in the store), replacing
+  /// whatever it pointed at. @throws Error not_found if the target blob is missing.
+  void tag(const Reference& name, const Descriptor& target);
+  /// Removes the name. @throws Error not_found.
+  void untag(const Reference& name);
+  /// The entry for @p name, if there is one.
+  std::optional<Descriptor> find(const Reference& name) const;
+  /// Every named image, sorted by name.
+  std::vector<ImageSummary> list() const;
+  /// Resolves a name ("alpine:3.20", "docker.io/library/alpine:3.20") or a manifest or
+  /// index digest ("sha256:…", or a unique hex prefix) down to one manifest, choosing
+  /// from an index with @p platform (default: the host's).
+  /// @throws Error not_found (naming the platforms available when none matches), integrity.
+  ResolvedImage resolve(std::string_view name_or_digest, const std::optional<Platform>& platform = std::nullopt) const;
+  /// Removes the name and then every blob nothing else references. @throws Error not_found.
+  GcReport remove(const Reference& name);
+
+  // ---- Maintenance -----------------------------------------------------------------
+
+  /// Removes blobs no name reaches (index → manifests → config and layers) and abandoned
+  /// ingest files. Never touches a blob while a lease or writer is live (waits for them).
+  GcReport collect_garbage(bool dry_run = false);
+  /// Rehashes every blob and checks every reachable one is present.
+  VerifyReport verify() const;
+
+  // ---- Archives --------------------------------------------------------------------
+
+  /// Loads a `docker save` archive or an OCI archive (detected from its contents) and
+  /// tags the images it names. Returns the names loaded. Entries with `..` or absolute
+  /// names, and manifests that point outside the archive, are refused; on any error the
+  /// store keeps no new name.
+  std::vector<Reference> load(const std::filesystem::path& archive);
+  /// Writes @p names (with their blobs) to @p archive in @p format.
+  void save(const std::vector<Reference>& names, const std::filesystem::path& archive, ArchiveFormat format) const;
+  /// Imports a plain root filesystem tarball as a one-layer image named @p name.
+  ResolvedImage import_rootfs(const std::filesystem::path& tarball, const Reference& name, const ImportOptions& options = {});
+
+ private:
+  explicit ImageStore(std::filesystem::path root) : root_(std::move(root)) {}
+  std::filesystem::path root_;
+};
+
+}  // namespace v0
+}  // namespace knast
