@@ -1,6 +1,8 @@
 #include <knast/digest.hpp>
 #include <knast/error.hpp>
 
+#include "core/text.hpp"
+
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -82,19 +84,7 @@ Flaw examine(std::string_view text, Parts& parts) noexcept {
 }
 
 // Digests come from untrusted documents: keep messages short and printable.
-std::string quoted(std::string_view text) {
-  constexpr std::size_t max_shown = 200;
-  std::string out = "\"";
-  for (char c : text.substr(0, max_shown)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\')
-      out += fmt::format("\\x{:02x}", byte);
-    else
-      out += c;
-  }
-  out += text.size() > max_shown ? "\"..." : "\"";
-  return out;
-}
+std::string quoted(std::string_view text) { return detail::quote_untrusted(text); }
 
 std::string describe(Flaw flaw, const Parts& parts) {
   const auto name = to_string(parts.algorithm);

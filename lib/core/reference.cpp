@@ -18,8 +18,9 @@
 #include <knast/error.hpp>
 #include <knast/reference.hpp>
 
+#include "core/text.hpp"
+
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 namespace knast {
@@ -52,24 +53,9 @@ bool is_lower_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f'
 bool all_of(std::string_view s, bool (*pred)(char) noexcept) noexcept { return std::all_of(s.begin(), s.end(), pred); }
 bool has_upper(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), is_upper); }
 
-/// @p s in double quotes, with quotes, backslashes and unprintable bytes escaped, so that a
-/// hostile or binary input cannot garble the message or the terminal it is printed on.
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c < ' ' || c > '~') {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + '"';
-}
+// References are short by grammar; a cap of twice the longest valid one still shows any
+// real mistake whole while keeping a hostile megabyte out of the message.
+std::string quote(std::string_view s) { return detail::quote_untrusted(s, 2 * Reference::max_name_length + 64); }
 
 /// A character for a message: 'x', or its escaped byte value when it is not printable.
 std::string describe(char c) {

@@ -1,5 +1,7 @@
 #include "oci/json_reader.hpp"
 
+#include "core/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,8 +12,9 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
-// Longest stretch of document text quoted in an error message.
-constexpr std::size_t max_quoted_chars = 80;
+// Longest stretch of document text quoted in an error message: values sit inside a JSON
+// path, so less room than core/text.hpp gives by default.
+constexpr std::size_t max_document_quote_chars = 80;
 
 // nlohmann prefixes its messages with "[json.exception.parse_error.101] "; the position
 // and reason after it are what a reader needs.
@@ -80,14 +83,7 @@ std::string dump_json_document(const Json& doc, std::string_view kind) {
   }
 }
 
-std::string quote_text(std::string_view text) {
-  const bool cut = text.size() > max_quoted_chars;
-  // Replacing invalid UTF-8 keeps a cut through a multi-byte character printable.
-  std::string out =
-      Json(std::string(text.substr(0, max_quoted_chars))).dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (cut) out += "...";
-  return out;
-}
+std::string quote_text(std::string_view text) { return quote_untrusted(text, max_document_quote_chars); }
 
 JsonReader JsonReader::required(std::string_view key) const {
   const auto& members = object_members();

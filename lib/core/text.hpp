@@ -1,0 +1,21 @@
+// Helpers for putting untrusted text (from documents, registries, users) into messages.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace knast {
+inline namespace v0 {
+namespace detail {
+
+/// Longest stretch of untrusted text quote_untrusted() shows by default.
+inline constexpr std::size_t max_quoted_chars = 200;
+
+/// @p text in double quotes, with quotes and backslashes escaped and bytes outside
+/// printable ASCII shown as \xNN, cut after @p max_chars characters ("…"...), so that a
+/// hostile or binary value can neither garble a message nor the terminal it is printed on.
+std::string quote_untrusted(std::string_view text, std::size_t max_chars = max_quoted_chars);
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace knast
