@@ -41,6 +41,28 @@ knast_status guard(Body&& body) noexcept {
 /// Fails with KNAST_EINVALID when a required pointer argument is NULL.
 void require(const void* pointer, const char* what);
 
+/// Fills a versioned options struct with @p defaults after checking @p version is one this
+/// library knows (fields are only ever appended, so every version up to the current one is).
+template <typename Options>
+void init_options(Options* opts, unsigned int version, const Options& defaults) {
+  require(opts, "opts");
+  if (version == 0 || version > defaults.version)
+    throw Error(ErrorCode::invalid_argument, "unknown options version " + std::to_string(version));
+  *opts = defaults;
+  opts->version = version;
+}
+
+/// The options a caller passed, or @p defaults for NULL, with the version checked. (Every
+/// options struct is at version 1 so far; the first one to append fields must copy only the
+/// prefix the caller's version has and take the rest from @p defaults.)
+template <typename Options>
+Options options_or_default(const Options* opts, const Options& defaults) {
+  if (opts == nullptr) return defaults;
+  if (opts->version == 0 || opts->version > defaults.version)
+    throw Error(ErrorCode::invalid_argument, "unknown options version " + std::to_string(opts->version));
+  return *opts;
+}
+
 /// A heap copy of @p text for a `char **out` parameter, released by knast_string_free().
 char* owned_string(std::string_view text);
 

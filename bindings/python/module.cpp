@@ -5,4 +5,5 @@ PYBIND11_MODULE(_knast, m) {
   m.doc() = "knast: run Docker/OCI images in FreeBSD jails (native extension)";
   knast::python::bind_errors(m);
   knast::python::bind_core(m);
+  knast::python::bind_image_store(m);
 }

@@ -17,4 +17,8 @@ struct Globals {
 /// Adds `version`, `info`, `ref`, `digest` and `validate` to @p app.
 void add_core_commands(CLI::App& app, const Globals& globals);
 
+/// Adds the image store commands (images, tag, rmi, inspect, history, save, load, import,
+/// prune, verify) to @p app.
+void add_image_commands(CLI::App& app, const Globals& globals);
+
 }  // namespace knast::cli

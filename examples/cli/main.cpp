@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   app.add_option("--root", globals.root, "State root (default: $KNAST_ROOT, else /var/db/knast or /var/lib/knast)")
       ->envname("KNAST_ROOT");
   knast::cli::add_core_commands(app, globals);
+  knast::cli::add_image_commands(app, globals);
 
   try {
     app.parse(argc, argv);

@@ -111,6 +111,10 @@ struct KNAST_API ResolvedImage {
   ImageConfig config;                ///< The image config.
 };
 
+/// A resolved image as one JSON object: {"name", "index", "digest", "manifest", "config"},
+/// the form `knast inspect` prints and knast_image_store_inspect() returns.
+KNAST_API std::string to_json(const ResolvedImage& image);
+
 /// What garbage collection removed (or would remove, in a dry run).
 struct KNAST_API GcReport {
   std::vector<Digest> removed;       ///< Unreachable blobs removed.
@@ -203,6 +207,10 @@ class KNAST_API ImageStore {
   /// from an index with @p platform (default: the host's).
   /// @throws Error not_found (naming the platforms available when none matches), integrity.
   ResolvedImage resolve(std::string_view name_or_digest, const std::optional<Platform>& platform = std::nullopt) const;
+  /// What @p name_or_digest stands for: the index.json entry of a name, or the descriptor
+  /// of the manifest or index a digest (or unique hex prefix) names. The target `tag` takes.
+  /// @throws Error not_found.
+  Descriptor target_of(std::string_view name_or_digest) const;
   /// Removes the name and then every blob nothing else references. @throws Error not_found.
   GcReport remove(const Reference& name);
 

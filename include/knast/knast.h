@@ -173,6 +173,127 @@ enum knast_document_kind {
  */
 KNAST_EXTERN knast_status knast_document_validate(char **summary, uint32_t kind, const void *data, size_t size);
 
+/* ---- Image store -------------------------------------------------------------------- */
+
+/** An OCI image layout on disk (see knast::ImageStore). Safe to share between threads. */
+typedef struct knast_image_store knast_image_store;
+
+/** knast_store_options::flags: fail with #KNAST_ENOTFOUND unless a layout already exists. */
+#define KNAST_STORE_MUST_EXIST 0x1u
+
+/** Options of knast_image_store_open(). Initialise with #KNAST_STORE_OPTIONS_INIT. */
+typedef struct knast_store_options {
+  unsigned int version; /**< #KNAST_STORE_OPTIONS_VERSION */
+  uint32_t flags;       /**< KNAST_STORE_* flags. */
+} knast_store_options;
+
+/** The current version of ::knast_store_options. */
+#define KNAST_STORE_OPTIONS_VERSION 1
+/** Default ::knast_store_options. */
+#define KNAST_STORE_OPTIONS_INIT {KNAST_STORE_OPTIONS_VERSION, 0}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_store_options_init(knast_store_options *opts, unsigned int version);
+
+/**
+ * Opens (or, without #KNAST_STORE_MUST_EXIST, creates) the image store at @p root.
+ * A folder that is not empty and not an OCI layout is refused with #KNAST_EINVALID.
+ * @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_image_store_open(knast_image_store **out, const char *root,
+                                                 const knast_store_options *opts);
+/** Closes a store. NULL is a no-op. */
+KNAST_EXTERN void knast_image_store_free(knast_image_store *store);
+
+/** A snapshot of the named images of a store. */
+typedef struct knast_image_list knast_image_list;
+
+/** Lists the named images of @p store, sorted by name. */
+KNAST_EXTERN knast_status knast_image_store_list(knast_image_list **out, knast_image_store *store);
+/** Number of images in @p list. */
+KNAST_EXTERN size_t knast_image_list_count(const knast_image_list *list);
+/** Full normalised name of image @p i, or NULL when @p i is out of range. Borrowed. */
+KNAST_EXTERN const char *knast_image_list_name(const knast_image_list *list, size_t i);
+/** Digest of the manifest or index image @p i names. Borrowed. */
+KNAST_EXTERN const char *knast_image_list_digest(const knast_image_list *list, size_t i);
+/** Platforms of image @p i, comma-separated ("linux/amd64,linux/arm64"). Borrowed. */
+KNAST_EXTERN const char *knast_image_list_platforms(const knast_image_list *list, size_t i);
+/** Creation time of image @p i as written in its config (RFC 3339), or NULL. Borrowed. */
+KNAST_EXTERN const char *knast_image_list_created(const knast_image_list *list, size_t i);
+/** Size in bytes of image @p i (config and layers), or -1 when @p i is out of range. */
+KNAST_EXTERN int64_t knast_image_list_size(const knast_image_list *list, size_t i);
+/** Frees a list. NULL is a no-op. */
+KNAST_EXTERN void knast_image_list_free(knast_image_list *list);
+
+/** Names @p source (a name or a digest of a manifest or index in the store) also @p target. */
+KNAST_EXTERN knast_status knast_image_store_tag(knast_image_store *store, const char *source, const char *target);
+/** Removes the name @p name only; the blobs stay until garbage collection. */
+KNAST_EXTERN knast_status knast_image_store_untag(knast_image_store *store, const char *name);
+/** Removes the name @p name and every blob nothing else references. */
+KNAST_EXTERN knast_status knast_image_store_remove(knast_image_store *store, const char *name);
+
+/**
+ * Resolves @p name_or_digest (choosing from an index with @p platform, or the host's when
+ * NULL) and returns a JSON object {"name", "digest", "manifest", "config"} describing the
+ * image. Free with knast_string_free().
+ */
+KNAST_EXTERN knast_status knast_image_store_inspect(char **json, knast_image_store *store,
+                                                    const char *name_or_digest, const char *platform);
+
+/**
+ * Removes unreachable blobs (or, with @p dry_run nonzero, only counts them).
+ * @param blobs_removed if not NULL, receives how many blobs were (or would be) removed.
+ * @param bytes_freed if not NULL, receives their total size.
+ */
+KNAST_EXTERN knast_status knast_image_store_gc(size_t *blobs_removed, uint64_t *bytes_freed,
+                                               knast_image_store *store, int dry_run);
+
+/**
+ * Rehashes every blob. @p problems receives the number of problems found (0: sound);
+ * @p report, if not NULL, one line per problem (free with knast_string_free()).
+ */
+KNAST_EXTERN knast_status knast_image_store_verify(size_t *problems, char **report, knast_image_store *store);
+
+/** Archive formats of knast_image_store_save(). */
+enum knast_archive_format {
+  KNAST_ARCHIVE_DOCKER = 1, /**< `docker save` layout. */
+  KNAST_ARCHIVE_OCI = 2     /**< A tar of an OCI image layout. */
+};
+
+/**
+ * Loads a `docker save` or OCI archive. @p names, if not NULL, receives the loaded names,
+ * one per line (free with knast_string_free()).
+ */
+KNAST_EXTERN knast_status knast_image_store_load(char **names, knast_image_store *store, const char *archive);
+/** Writes @p count images named in @p names to @p archive in @p format (a ::knast_archive_format). */
+KNAST_EXTERN knast_status knast_image_store_save(knast_image_store *store, const char *const *names, size_t count,
+                                                 const char *archive, uint32_t format);
+
+/** Options of knast_image_store_import(). Initialise with #KNAST_IMPORT_OPTIONS_INIT. */
+typedef struct knast_import_options {
+  unsigned int version;       /**< #KNAST_IMPORT_OPTIONS_VERSION */
+  const char *const *changes; /**< Dockerfile-style changes ("CMD [\"sh\"]", "ENV A=b", ...). */
+  size_t change_count;        /**< Number of entries in @ref changes. */
+  const char *platform;       /**< "os/arch[/variant]", or NULL for the host's. */
+  const char *comment;        /**< History comment, or NULL. */
+} knast_import_options;
+
+/** The current version of ::knast_import_options. */
+#define KNAST_IMPORT_OPTIONS_VERSION 1
+/** Default ::knast_import_options. */
+#define KNAST_IMPORT_OPTIONS_INIT {KNAST_IMPORT_OPTIONS_VERSION, NULL, 0, NULL, NULL}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_import_options_init(knast_import_options *opts, unsigned int version);
+
+/**
+ * Imports a root filesystem tarball as a one-layer image named @p name, like
+ * `docker import`. @p digest, if not NULL, receives the manifest digest (free with
+ * knast_string_free()). @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_image_store_import(char **digest, knast_image_store *store, const char *tarball,
+                                                   const char *name, const knast_import_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,9 @@
 """knast: run Docker/OCI images in FreeBSD jails, from Python.
 
-The core value types are available now: Reference, Digest, Hasher, DigestVerifier,
-Platform, PlatformMatcher and the OCI documents (Descriptor, Manifest, Index,
-ImageConfig). Every failure raises a subclass of knast.Error.
+The core value types (Reference, Digest, Hasher, DigestVerifier, Platform,
+PlatformMatcher, and the OCI documents Descriptor, Manifest, Index, ImageConfig) and the
+image store (ImageStore, an OCI image layout on disk). Every failure raises a subclass of
+knast.Error.
 """
 
 from . import errors
@@ -12,14 +13,20 @@ from ._knast import (  # noqa: F401
     Descriptor,
     Digest,
     DigestVerifier,
+    GcReport,
     Hasher,
     HistoryEntry,
     ImageConfig,
+    ImageStore,
+    ImageSummary,
     Index,
     Manifest,
     Platform,
     PlatformMatcher,
     Reference,
+    ResolvedImage,
+    VerifyProblem,
+    VerifyReport,
     default_state_root,
     validate_document,
     version,
@@ -28,7 +35,8 @@ from ._knast import (  # noqa: F401
 __version__ = version()
 
 __all__ = [
-    "ContainerConfig", "Descriptor", "Digest", "DigestVerifier", "Hasher", "HistoryEntry",
-    "ImageConfig", "Index", "Manifest", "Platform", "PlatformMatcher", "Reference",
+    "ContainerConfig", "Descriptor", "Digest", "DigestVerifier", "GcReport", "Hasher",
+    "HistoryEntry", "ImageConfig", "ImageStore", "ImageSummary", "Index", "Manifest", "Platform",
+    "PlatformMatcher", "Reference", "ResolvedImage", "VerifyProblem", "VerifyReport",
     "default_state_root", "validate_document", "version", "errors",
 ] + errors.__all__
