@@ -1,6 +1,7 @@
 /* The image store through the C ABI, as strict C99: open, import, list, tag, inspect,
  * save/load, remove, gc, verify, versioned options and error paths. Prints
  * "N passed, M failed". */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 #include <knast/knast.h>
 
 #include <stdio.h>
