@@ -1,5 +1,6 @@
 // C ABI for the image store.
 #include "guard.hpp"
+#include "handles.hpp"
 
 #include <knast/image_store.hpp>
 
@@ -8,10 +9,6 @@
 #include <string>
 #include <vector>
 
-
-struct knast_image_store {
-  knast::ImageStore store;
-};
 
 // Each row keeps its strings so the getters can hand out borrowed pointers.
 struct knast_image_list {

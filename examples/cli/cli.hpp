@@ -21,4 +21,7 @@ void add_core_commands(CLI::App& app, const Globals& globals);
 /// prune, verify) to @p app.
 void add_image_commands(CLI::App& app, const Globals& globals);
 
+/// Adds the registry commands (pull, push, login, logout, tags) to @p app.
+void add_registry_commands(CLI::App& app, const Globals& globals);
+
 }  // namespace knast::cli

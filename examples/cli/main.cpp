@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       ->envname("KNAST_ROOT");
   knast::cli::add_core_commands(app, globals);
   knast::cli::add_image_commands(app, globals);
+  knast::cli::add_registry_commands(app, globals);
 
   try {
     app.parse(argc, argv);

@@ -294,6 +294,157 @@ KNAST_EXTERN knast_status knast_import_options_init(knast_import_options *opts, 
 KNAST_EXTERN knast_status knast_image_store_import(char **digest, knast_image_store *store, const char *tarball,
                                                    const char *name, const knast_import_options *opts);
 
+/* ---- Registry ----------------------------------------------------------------------- */
+
+/** A client of OCI distribution registries (see knast::Registry). Safe to share between threads. */
+typedef struct knast_registry knast_registry;
+
+/** Credentials for one registry. */
+typedef struct knast_credential {
+  const char *registry;       /**< "docker.io", "localhost:5000". */
+  const char *username;       /**< User name, or NULL. */
+  const char *password;       /**< Password or access token, or NULL. */
+  const char *identity_token; /**< OAuth2 refresh token (docker's identitytoken), or NULL. */
+} knast_credential;
+
+/** One registry mirror. */
+typedef struct knast_mirror {
+  const char *registry; /**< The registry mirrored: "docker.io". */
+  const char *endpoint; /**< The mirror: "https://mirror.example" or "localhost:5001". */
+} knast_mirror;
+
+/** Options of knast_registry_new(). Initialise with #KNAST_REGISTRY_OPTIONS_INIT. */
+typedef struct knast_registry_options {
+  unsigned int version;                   /**< #KNAST_REGISTRY_OPTIONS_VERSION */
+  const char *docker_config;              /**< docker config.json path, or NULL for the default. */
+  int ignore_docker_config;               /**< Nonzero: use only @ref credentials. */
+  const knast_credential *credentials;    /**< Explicit credentials; they win over the docker config. */
+  size_t credential_count;                /**< Entries in @ref credentials. */
+  const char *const *insecure_registries; /**< Registries that may be reached over plain HTTP. */
+  size_t insecure_registry_count;         /**< Entries in @ref insecure_registries. */
+  const knast_mirror *mirrors;            /**< Mirrors tried before their registry when pulling. */
+  size_t mirror_count;                    /**< Entries in @ref mirrors. */
+  const char *ca_file;                    /**< PEM bundle to trust instead of the system's, or NULL. */
+  const char *client_certificate;         /**< PEM client certificate, or NULL. */
+  const char *client_key;                 /**< Its PEM private key, or NULL. */
+  uint32_t jobs;                          /**< Blobs transferred at once; 0 for the default (3). */
+  uint32_t retries;                       /**< Retries after a failed attempt; UINT32_MAX for the default (3). */
+  uint32_t connect_timeout_ms;            /**< Connection timeout; 0 for the default (30 s). */
+  const char *user_agent;                 /**< User-Agent, or NULL for "knast/VERSION". */
+} knast_registry_options;
+
+/** The current version of ::knast_registry_options. */
+#define KNAST_REGISTRY_OPTIONS_VERSION 1
+/** Default ::knast_registry_options. */
+#define KNAST_REGISTRY_OPTIONS_INIT \
+  {KNAST_REGISTRY_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, UINT32_MAX, 0, NULL}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_registry_options_init(knast_registry_options *opts, unsigned int version);
+
+/** Makes a registry client. Nothing is contacted until needed. @param opts NULL for the defaults. */
+KNAST_EXTERN knast_status knast_registry_new(knast_registry **out, const knast_registry_options *opts);
+/** Frees a registry client. NULL is a no-op. */
+KNAST_EXTERN void knast_registry_free(knast_registry *registry);
+
+/** States of a blob transfer (::knast_progress::state). */
+enum knast_transfer_state {
+  KNAST_TRANSFER_QUEUED = 0,       /**< Waiting for a free job. */
+  KNAST_TRANSFER_TRANSFERRING = 1, /**< Bytes are moving. */
+  KNAST_TRANSFER_SKIPPED = 2,      /**< Already present. */
+  KNAST_TRANSFER_MOUNTED = 3,      /**< Pushing: mounted from another repository. */
+  KNAST_TRANSFER_DONE = 4          /**< Transferred and verified. */
+};
+
+/** One progress report: a blob, and the whole operation. Valid only during the callback. */
+typedef struct knast_progress {
+  const char *digest;        /**< The blob. */
+  const char *media_type;    /**< Its media type. */
+  uint32_t state;            /**< A ::knast_transfer_state. */
+  uint64_t bytes_done;       /**< Its bytes transferred (or present). */
+  uint64_t bytes_total;      /**< Its size. */
+  uint64_t total_bytes_done; /**< All blobs' bytes transferred or present. */
+  uint64_t total_bytes;      /**< All blobs' sizes. */
+  size_t blobs_done;         /**< Blobs done, skipped or mounted. */
+  size_t blobs_total;        /**< Blobs in the operation. */
+} knast_progress;
+
+/**
+ * Receives progress on the thread that called knast_registry_pull() or _push(), never two
+ * at once. Returning nonzero cancels the operation with #KNAST_ECANCELLED.
+ */
+typedef int (*knast_progress_cb)(const knast_progress *progress, void *payload);
+
+/** Options of knast_registry_pull(). Initialise with #KNAST_PULL_OPTIONS_INIT. */
+typedef struct knast_pull_options {
+  unsigned int version;       /**< #KNAST_PULL_OPTIONS_VERSION */
+  const char *platform;       /**< "os/arch[/variant]" to pick from an index, or NULL for the host's. */
+  int all_platforms;          /**< Nonzero: pull every platform of an index. */
+  uint32_t jobs;              /**< Blobs at once; 0 for the registry's setting. */
+  knast_progress_cb progress; /**< Progress callback, or NULL. */
+  void *payload;              /**< Passed to @ref progress. */
+} knast_pull_options;
+
+/** The current version of ::knast_pull_options. */
+#define KNAST_PULL_OPTIONS_VERSION 1
+/** Default ::knast_pull_options. */
+#define KNAST_PULL_OPTIONS_INIT {KNAST_PULL_OPTIONS_VERSION, NULL, 0, 0, NULL, NULL}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_pull_options_init(knast_pull_options *opts, unsigned int version);
+
+/**
+ * Pulls @p reference into @p store and names it there. @p digest, if not NULL, receives
+ * the digest of what the name now points at (free with knast_string_free()). A failed or
+ * cancelled pull names nothing. @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_registry_pull(char **digest, knast_registry *registry, knast_image_store *store,
+                                              const char *reference, const knast_pull_options *opts);
+
+/** Options of knast_registry_push(). Initialise with #KNAST_PUSH_OPTIONS_INIT. */
+typedef struct knast_push_options {
+  unsigned int version;       /**< #KNAST_PUSH_OPTIONS_VERSION */
+  const char *platform;       /**< Push only this platform of an index, or NULL for all. */
+  uint32_t jobs;              /**< Blobs at once; 0 for the registry's setting. */
+  uint64_t chunk_size;        /**< Upload in chunks of this size; 0 for one request per blob. */
+  int no_mount;               /**< Nonzero: never mount blobs from another repository. */
+  knast_progress_cb progress; /**< Progress callback, or NULL. */
+  void *payload;              /**< Passed to @ref progress. */
+} knast_push_options;
+
+/** The current version of ::knast_push_options. */
+#define KNAST_PUSH_OPTIONS_VERSION 1
+/** Default ::knast_push_options. */
+#define KNAST_PUSH_OPTIONS_INIT {KNAST_PUSH_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_push_options_init(knast_push_options *opts, unsigned int version);
+
+/**
+ * Pushes the image @p source names in @p store to @p destination. @p digest, if not NULL,
+ * receives the digest pushed (free with knast_string_free()). @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_registry_push(char **digest, knast_registry *registry, knast_image_store *store,
+                                              const char *source, const char *destination,
+                                              const knast_push_options *opts);
+
+/**
+ * Fetches the manifest or index @p reference names. @p digest receives its digest and
+ * @p document, if not NULL, its bytes as served (both freed with knast_string_free()).
+ */
+KNAST_EXTERN knast_status knast_registry_resolve(char **digest, char **document, knast_registry *registry,
+                                                 const char *reference);
+
+/** The tags of @p repository, one per line (free with knast_string_free()). */
+KNAST_EXTERN knast_status knast_registry_tags(char **tags, knast_registry *registry, const char *repository);
+
+/** Checks credentials against @p registry_name and stores them in the docker config. */
+KNAST_EXTERN knast_status knast_registry_login(knast_registry *registry, const char *registry_name,
+                                               const char *username, const char *password);
+
+/** Removes @p registry_name's credentials; @p removed, if not NULL, says whether there were any. */
+KNAST_EXTERN knast_status knast_registry_logout(int *removed, knast_registry *registry, const char *registry_name);
+
 #ifdef __cplusplus
 }
 #endif

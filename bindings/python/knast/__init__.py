@@ -9,6 +9,14 @@ knast.Error.
 from . import errors
 from .errors import *  # noqa: F401,F403  (the exception classes are part of the API)
 from ._knast import (  # noqa: F401
+    ClientCertificate,
+    Credentials,
+    Progress,
+    PullResult,
+    PushResult,
+    Registry,
+    ResolvedManifest,
+    TransferState,
     ContainerConfig,
     Descriptor,
     Digest,
@@ -35,6 +43,8 @@ from ._knast import (  # noqa: F401
 __version__ = version()
 
 __all__ = [
+    "ClientCertificate", "Credentials", "Progress", "PullResult", "PushResult", "Registry",
+    "ResolvedManifest", "TransferState",
     "ContainerConfig", "Descriptor", "Digest", "DigestVerifier", "GcReport", "Hasher",
     "HistoryEntry", "ImageConfig", "ImageStore", "ImageSummary", "Index", "Manifest", "Platform",
     "PlatformMatcher", "Reference", "ResolvedImage", "VerifyProblem", "VerifyReport",
