@@ -1,6 +1,8 @@
 // Shared state of the example CLI: global options and the command registry.
 #pragma once
 
+#include <knast/image_store.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -12,6 +14,8 @@ namespace knast::cli {
 struct Globals {
   std::string root;  ///< --root, or $KNAST_ROOT, or the OS default.
   std::filesystem::path state_root() const;
+  /// The image store under the state root (created when missing).
+  ImageStore open_store() const;
 };
 
 /// Adds `version`, `info`, `ref`, `digest` and `validate` to @p app.

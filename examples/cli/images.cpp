@@ -13,8 +13,6 @@
 namespace knast::cli {
 namespace {
 
-ImageStore open_store(const Globals& globals) { return ImageStore::open(StateLayout(globals.state_root()).store()); }
-
 // Sizes as docker prints them: 1000-based units with three significant digits.
 std::string human_size(std::int64_t bytes) {
   constexpr const char* units[] = {"B", "kB", "MB", "GB", "TB"};
@@ -34,7 +32,7 @@ void add_images(CLI::App& app, const Globals& globals) {
   auto quiet = std::make_shared<bool>(false);
   cmd->add_flag("-q,--quiet", *quiet, "Print names only");
   cmd->callback([&globals, quiet] {
-    auto images = open_store(globals).list();
+    auto images = globals.open_store().list();
     if (!*quiet) std::cout << fmt::format("{:<50} {:<14} {:<28} {:>10}\n", "NAME", "DIGEST", "PLATFORMS", "SIZE");
     for (const auto& image : images) {
       if (*quiet) {
@@ -56,7 +54,7 @@ void add_tag(CLI::App& app, const Globals& globals) {
   cmd->add_option("source", *source, "Name or digest of an image in the store")->required();
   cmd->add_option("target", *target, "The new name")->required();
   cmd->callback([&globals, source, target] {
-    ImageStore store = open_store(globals);
+    ImageStore store = globals.open_store();
     store.tag(Reference::parse(*target), store.target_of(*source));
   });
 }
@@ -66,7 +64,7 @@ void add_rmi(CLI::App& app, const Globals& globals) {
   auto names = std::make_shared<std::vector<std::string>>();
   cmd->add_option("name", *names, "Image names")->required();
   cmd->callback([&globals, names] {
-    ImageStore store = open_store(globals);
+    ImageStore store = globals.open_store();
     for (const auto& name : *names) {
       Reference reference = Reference::parse(name);
       GcReport report = store.remove(reference);
@@ -85,7 +83,7 @@ void add_inspect(CLI::App& app, const Globals& globals) {
   cmd->callback([&globals, name, platform] {
     std::optional<Platform> wanted;
     if (!platform->empty()) wanted = Platform::parse(*platform);
-    std::cout << to_json(open_store(globals).resolve(*name, wanted)) << '\n';
+    std::cout << to_json(globals.open_store().resolve(*name, wanted)) << '\n';
   });
 }
 
@@ -94,7 +92,7 @@ void add_history(CLI::App& app, const Globals& globals) {
   auto name = std::make_shared<std::string>();
   cmd->add_option("image", *name, "Name or digest")->required();
   cmd->callback([&globals, name] {
-    ResolvedImage image = open_store(globals).resolve(*name);
+    ResolvedImage image = globals.open_store().resolve(*name);
     std::cout << fmt::format("{:<22} {:>10}  {}\n", "CREATED", "SIZE", "CREATED BY");
     std::size_t layer = 0;
     // Newest first, as docker shows it; an entry with empty_layer has no layer blob.
@@ -122,7 +120,7 @@ void add_save(CLI::App& app, const Globals& globals) {
   cmd->callback([&globals, names, output, format] {
     std::vector<Reference> references;
     for (const auto& name : *names) references.push_back(Reference::parse(name));
-    open_store(globals).save(references, *output, *format == "oci" ? ArchiveFormat::oci : ArchiveFormat::docker);
+    globals.open_store().save(references, *output, *format == "oci" ? ArchiveFormat::oci : ArchiveFormat::docker);
   });
 }
 
@@ -131,7 +129,7 @@ void add_load(CLI::App& app, const Globals& globals) {
   auto input = std::make_shared<std::string>();
   cmd->add_option("-i,--input", *input, "Archive to read")->required();
   cmd->callback([&globals, input] {
-    for (const auto& name : open_store(globals).load(*input)) std::cout << "Loaded image: " << name.familiar() << '\n';
+    for (const auto& name : globals.open_store().load(*input)) std::cout << "Loaded image: " << name.familiar() << '\n';
   });
 }
 
@@ -150,7 +148,7 @@ void add_import(CLI::App& app, const Globals& globals) {
   cmd->callback([&globals, tarball, name, options, platform, message] {
     if (!platform->empty()) options->platform = Platform::parse(*platform);
     if (!message->empty()) options->comment = *message;
-    ResolvedImage image = open_store(globals).import_rootfs(*tarball, Reference::parse(*name), *options);
+    ResolvedImage image = globals.open_store().import_rootfs(*tarball, Reference::parse(*name), *options);
     std::cout << image.manifest_descriptor.digest.string() << '\n';
   });
 }
@@ -160,7 +158,7 @@ void add_prune(CLI::App& app, const Globals& globals) {
   auto dry_run = std::make_shared<bool>(false);
   cmd->add_flag("--dry-run", *dry_run, "Only say what would be removed");
   cmd->callback([&globals, dry_run] {
-    GcReport report = open_store(globals).collect_garbage(*dry_run);
+    GcReport report = globals.open_store().collect_garbage(*dry_run);
     for (const auto& digest : report.removed) std::cout << (*dry_run ? "Would delete: " : "Deleted: ") << digest.string() << '\n';
     std::cout << fmt::format("Total reclaimed space: {}\n", human_size(static_cast<std::int64_t>(report.bytes_freed)));
   });
@@ -169,7 +167,7 @@ void add_prune(CLI::App& app, const Globals& globals) {
 void add_verify(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("verify", "Rehash every blob and report corrupt or missing ones (exit 1 if any)");
   cmd->callback([&globals] {
-    VerifyReport report = open_store(globals).verify();
+    VerifyReport report = globals.open_store().verify();
     for (const auto& problem : report.problems) std::cout << problem.path << ": " << problem.detail << '\n';
     std::cout << fmt::format("{} blobs, {} checked, {} problem{}\n", report.blobs_checked,
                              human_size(static_cast<std::int64_t>(report.bytes_checked)), report.problems.size(),

@@ -16,6 +16,8 @@ std::filesystem::path Globals::state_root() const {
   return StateLayout::system_default().root();
 }
 
+ImageStore Globals::open_store() const { return ImageStore::open(StateLayout(state_root()).store()); }
+
 }  // namespace knast::cli
 
 int main(int argc, char** argv) {

@@ -39,8 +39,6 @@ Registry make_registry(const RegistryFlags& flags) {
   return Registry(std::move(options));
 }
 
-ImageStore open_store(const Globals& globals) { return ImageStore::open(StateLayout(globals.state_root()).store()); }
-
 std::string megabytes(std::uint64_t bytes) { return fmt::format("{:.1f}MB", static_cast<double>(bytes) / 1e6); }
 
 std::string_view state_word(TransferState state, bool pushing) {
@@ -117,7 +115,7 @@ void add_pull(CLI::App& app, const Globals& globals) {
   cmd->add_option("reference", *reference, "Image reference")->required();
   cmd->callback([&globals, flags, reference, platform, all, quiet] {
     Reference ref = Reference::parse(*reference);
-    ImageStore store = open_store(globals);
+    ImageStore store = globals.open_store();
     PullOptions options;
     if (!platform->empty()) options.platform = Platform::parse(*platform);
     options.all_platforms = *all;
@@ -145,7 +143,7 @@ void add_push(CLI::App& app, const Globals& globals) {
   cmd->callback([&globals, flags, source, destination, quiet] {
     Reference from = Reference::parse(*source);
     Reference to = destination->empty() ? from : Reference::parse(*destination);
-    ImageStore store = open_store(globals);
+    ImageStore store = globals.open_store();
     PushOptions options;
     auto display = std::make_shared<ProgressDisplay>(true);
     if (!*quiet) options.progress = [display](const Progress& p) { return (*display)(p); };
