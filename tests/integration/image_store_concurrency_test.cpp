@@ -69,6 +69,23 @@ TEST(ImageStoreConcurrency, TwoProcessesIngestingTheSameBlobBothSucceedWithOneCo
   EXPECT_EQ(ingest_files(dir.path()), 0u);
 }
 
+TEST(ImageStoreConcurrency, ProcessesCreatingTheSameStoreAtOnceAllSucceed) {
+  TempDir dir;
+  Barrier start;
+  std::vector<pid_t> children;
+  for (int i = 0; i < 4; ++i)
+    children.push_back(fork_child([&, i] {
+      start.wait();
+      auto store = ImageStore::open(dir.path());
+      store.tag(reference(fmt::format("c:{}", i)), put_image(store, "same").manifest);
+      return int{ok};
+    }));
+  start.release();
+  for (const pid_t child : children) EXPECT_EQ(wait_child(child), ok);
+  EXPECT_EQ(names_in(dir.path()).size(), 4u);  // no creator overwrote another's index.json
+  EXPECT_TRUE(ImageStore::open(dir.path(), ImageStore::OpenMode::must_exist).verify().ok());
+}
+
 TEST(ImageStoreConcurrency, ThreadsIngestingTheSameBlobBothSucceed) {
   TempDir dir;
   auto store = ImageStore::open(dir.path());
