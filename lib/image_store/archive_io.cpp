@@ -1,17 +1,17 @@
 #include "image_store/archive_io.hpp"
 
+#include "image_store/posix_io.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <limits>
 #include <utility>
 
 #include <archive.h>
 #include <fcntl.h>
-#include <unistd.h>
 
 namespace knast {
 inline namespace v0 {
@@ -31,27 +31,6 @@ std::span<const std::byte> bytes_of(const void* data, std::size_t size) noexcept
 }
 
 }  // namespace
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    reset();
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-int UniqueFd::release() noexcept { return std::exchange(fd_, -1); }
-
-void UniqueFd::reset() noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-UniqueFd open_for_reading(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw Error(errno, fmt::format("open {}: {}", path.string(), std::strerror(errno)));
-  return fd;
-}
 
 void ArchiveReadFree::operator()(archive* a) const noexcept { archive_read_free(a); }
 void ArchiveWriteFree::operator()(archive* a) const noexcept { archive_write_free(a); }
@@ -81,14 +60,10 @@ void drain(ByteSource& source) {
 }
 
 FileSource::FileSource(const std::filesystem::path& path)
-    : path_(path), fd_(open_for_reading(path)), buffer_(stream_chunk_bytes) {}
+    : path_(path), fd_(open_file(path, O_RDONLY)), buffer_(stream_chunk_bytes) {}
 
 std::span<const std::byte> FileSource::next() {
-  for (;;) {
-    const auto n = ::read(fd_.get(), buffer_.data(), buffer_.size());
-    if (n >= 0) return {buffer_.data(), static_cast<std::size_t>(n)};
-    if (errno != EINTR) throw Error(errno, fmt::format("read {}: {}", path_.string(), std::strerror(errno)));
-  }
+  return {buffer_.data(), read_some(fd_, buffer_.data(), buffer_.size(), path_)};
 }
 
 std::span<const std::byte> EntrySource::next() {

@@ -1,9 +1,10 @@
 // Private: the I/O pieces archive loading, saving and rootfs import are built from —
-// owned file descriptors and libarchive handles, and pull-based byte streams that can be
+// owned libarchive handles, and pull-based byte streams that can be
 // chained (file or tar entry → tee into a blob writer → decompress → hash → tar check)
 // so every byte is read once and memory stays flat whatever the size.
 #pragma once
 
+#include "core/unique_fd.hpp"
 #include "image_store/archive_paths.hpp"
 
 #include <knast/error.hpp>
@@ -27,30 +28,6 @@ namespace detail {
 /// Size of the chunks streams read and pass on: large enough that per-call costs vanish
 /// next to hashing and copying, small enough to stay in cache.
 inline constexpr std::size_t stream_chunk_bytes = std::size_t{1} << 20;
-
-/// An owned file descriptor, closed on destruction. Move-only.
-class UniqueFd {
- public:
-  UniqueFd() noexcept = default;
-  explicit UniqueFd(int fd) noexcept : fd_(fd) {}
-  ~UniqueFd() noexcept { reset(); }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const noexcept { return fd_; }
-  int release() noexcept;
-  /// Closes the descriptor now (errors from close(2) are ignored: nothing was written
-  /// through a descriptor closed this way, or it was fsynced first).
-  void reset() noexcept;
-
- private:
-  int fd_ = -1;
-};
-
-/// Opens @p path for reading. @throws Error with the errno (ENOENT → not_found).
-UniqueFd open_for_reading(const std::filesystem::path& path);
 
 /// Frees a libarchive read handle.
 struct ArchiveReadFree {
