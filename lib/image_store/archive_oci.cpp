@@ -136,8 +136,7 @@ class OciLoader {
     std::set<std::string, std::less<>> files;
     for (const auto& [file, plan] : by_file) files.insert(file);
     archive_.stream(files, [&](const std::string& file, std::uint64_t, ByteSource& data) {
-      const auto& plan = *by_file.at(file);
-      in_context(blob_context(plan.blob), [&] { stream_layer(plan, data); });
+      stream_layer(*by_file.at(file), data);  // errors name the entry, which is the digest
     });
   }
 

@@ -65,12 +65,12 @@ void ArchiveFile::pass(std::size_t block_bytes,
   // load accepts); the entries are tar in any case.
   archive_read_support_filter_all(a);
   archive_read_support_format_tar(a);
-  if (archive_read_open_filename(a, path_.c_str(), block_bytes) != ARCHIVE_OK) throw archive_error(a, "open");
+  if (archive_read_open_filename(a, path_.c_str(), block_bytes) != ARCHIVE_OK) throw archive_error(a, "open archive");
   archive_entry* entry = nullptr;
   for (;;) {
     const int status = archive_read_next_header(a, &entry);
     if (status == ARCHIVE_EOF) return;
-    if (status < ARCHIVE_WARN) throw archive_error(a, "read");
+    if (status < ARCHIVE_WARN) throw archive_error(a, "read archive");
     const auto name = normalize_archive_path(entry_name(entry), "entry");
     if (name.empty()) continue;  // "./", the archive's root folder
     try {
