@@ -145,8 +145,7 @@ void support_filter(archive* a, Compression compression) {
 }  // namespace
 
 DecompressSource::DecompressSource(ByteSource& in, Compression compression)
-    : compression_(compression),
-      reader_(in,
+    : reader_(in,
               [compression](archive* a) {
                 support_filter(a, compression);
                 archive_read_support_format_raw(a);

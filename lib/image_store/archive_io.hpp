@@ -142,7 +142,6 @@ class DecompressSource final : public ByteSource {
   std::span<const std::byte> next() override;
 
  private:
-  Compression compression_;
   SourceArchive reader_;
   bool at_end_ = false;
 };

@@ -305,9 +305,10 @@ void set_entrypoint(ContainerConfig& c, std::string_view rest, const WordExpande
 }
 
 void set_env(ContainerConfig& c, std::string_view rest, const WordExpander& shell) {
-  for (auto& [name, value] : name_values(rest, shell)) {
-    auto entry = name + "=" + value;
-    const auto same = std::find_if(c.env.begin(), c.env.end(), [&](const std::string& e) {
+  for (const auto& pair : name_values(rest, shell)) {
+    const auto& name = pair.first;  // not a structured binding: clang 14 cannot capture one
+    auto entry = name + "=" + pair.second;
+    const auto same = std::find_if(c.env.begin(), c.env.end(), [&name](const std::string& e) {
       return e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=';
     });
     if (same == c.env.end()) {
