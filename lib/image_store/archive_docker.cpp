@@ -153,13 +153,14 @@ std::vector<NamedTarget> load_docker_archive(ImageStore& store, ArchiveFile& arc
 
   std::set<std::string, std::less<>> layer_names;
   for (const auto& [name, diff_id] : diff_ids) layer_names.insert(name);
-  std::map<std::string, IngestedLayer, std::less<>> layers;
+  LayerCommits commits;
   archive.stream(layer_names, [&](const std::string& name, std::uint64_t size, ByteSource& data) {
     LayerExpectations expect;
     expect.size = size;
     expect.diff_id = diff_ids.at(name);
-    layers.emplace(name, ingest_layer(store, data, expect));
+    commits.add(name, stream_layer(store, data, expect));
   });
+  const auto layers = commits.results();
 
   std::vector<NamedTarget> targets;
   for (std::size_t i = 0; i < images.size(); ++i) {

@@ -66,12 +66,34 @@ std::span<const std::byte> FileSource::next() {
   return {buffer_.data(), read_some(fd_, buffer_.data(), buffer_.size(), path_)};
 }
 
+void EntrySource::read_block() {
+  while (block_.empty() && !at_end_) {
+    const void* data = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    const int status = archive_read_data_block(reader_, &data, &size, &offset);
+    if (status == ARCHIVE_EOF) {
+      at_end_ = true;
+    } else if (status < ARCHIVE_WARN) {
+      throw archive_error(reader_, "read entry data");
+    } else {
+      block_ = bytes_of(data, size);
+      block_offset_ = static_cast<std::uint64_t>(offset);
+    }
+  }
+}
+
 std::span<const std::byte> EntrySource::next() {
-  // archive_read_data copies into our buffer, filling any sparse holes with zeros; the
-  // copy costs little next to hashing.
-  const auto n = archive_read_data(reader_, buffer_.data(), buffer_.size());
-  if (n < 0) throw archive_error(reader_, "read entry data");
-  return {buffer_.data(), static_cast<std::size_t>(n)};
+  static constexpr std::array<std::byte, 64u << 10> zeros{};
+  read_block();
+  const auto hole_end = block_.empty() ? size_ : block_offset_;
+  if (position_ < hole_end) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(hole_end - position_, zeros.size()));
+    position_ += n;
+    return {zeros.data(), n};
+  }
+  position_ += block_.size();
+  return std::exchange(block_, {});
 }
 
 std::span<const std::byte> PeekSource::peek(std::size_t count) {

@@ -74,15 +74,21 @@ class FileSource final : public ByteSource {
   std::vector<std::byte> buffer_;
 };
 
-/// The data of the entry a libarchive reader is positioned at.
+/// The data of the entry (of @p size bytes) a libarchive reader is positioned at, handed
+/// out from libarchive's own buffers without a copy; holes of sparse entries read as zeros.
 class EntrySource final : public ByteSource {
  public:
-  explicit EntrySource(archive* reader) : reader_(reader), buffer_(stream_chunk_bytes) {}
+  EntrySource(archive* reader, std::uint64_t size) : reader_(reader), size_(size) {}
   std::span<const std::byte> next() override;
 
  private:
+  void read_block();
   archive* reader_;
-  std::vector<std::byte> buffer_;
+  std::uint64_t size_;
+  std::uint64_t position_ = 0;          // bytes handed out so far
+  std::span<const std::byte> block_;    // read but not handed out: it starts after a hole
+  std::uint64_t block_offset_ = 0;
+  bool at_end_ = false;
 };
 
 /// A stream whose first bytes can be looked at before they are consumed.

@@ -135,23 +135,23 @@ class OciLoader {
     }
     std::set<std::string, std::less<>> files;
     for (const auto& [file, plan] : by_file) files.insert(file);
+    LayerCommits commits;
+    // Errors name the entry, which is the digest.
     archive_.stream(files, [&](const std::string& file, std::uint64_t, ByteSource& data) {
-      stream_layer(*by_file.at(file), data);  // errors name the entry, which is the digest
+      const auto& plan = *by_file.at(file);
+      const auto compression = layer_compression(plan.blob.media_type);
+      if (!compression) {
+        ingest_blob(store_, data, plan.blob);  // an artifact's blob: stored as it is
+        return;
+      }
+      LayerExpectations expect;
+      expect.digest = plan.blob.digest;
+      expect.size = static_cast<std::uint64_t>(plan.blob.size);
+      expect.diff_id = plan.diff_id;
+      expect.compression = compression;
+      commits.add(file, stream_layer(store_, data, expect));
     });
-  }
-
-  void stream_layer(const LayerPlan& plan, ByteSource& data) {
-    const auto compression = layer_compression(plan.blob.media_type);
-    if (!compression) {
-      ingest_blob(store_, data, plan.blob);  // an artifact's blob: stored as it is
-      return;
-    }
-    LayerExpectations expect;
-    expect.digest = plan.blob.digest;
-    expect.size = static_cast<std::uint64_t>(plan.blob.size);
-    expect.diff_id = plan.diff_id;
-    expect.compression = compression;
-    ingest_layer(store_, data, expect);
+    commits.results();
   }
 
   // Documents keep their bytes, and so their digests (whatever the algorithm).

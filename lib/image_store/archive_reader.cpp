@@ -155,7 +155,7 @@ void ArchiveFile::stream(const std::set<std::string, std::less<>>& wanted, const
   std::set<std::string, std::less<>> seen;
   pass(stream_chunk_bytes, [&](const std::string& name, archive* a, archive_entry*) {
     if (!wanted.contains(name) || !seen.insert(name).second) return;
-    EntrySource data(a);
+    EntrySource data(a, size_of(name));
     consume(name, size_of(name), data);
   });
   for (const auto& name : wanted)
