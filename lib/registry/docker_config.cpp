@@ -3,7 +3,8 @@
 #include "registry/base64.hpp"
 #include "registry/endpoint.hpp"
 #include "registry/http_parse.hpp"
-#include "registry/unique_fd.hpp"
+
+#include "image_store/posix_io.hpp"
 
 #include <knast/error.hpp>
 
@@ -94,6 +95,21 @@ bool erase_auths_for(Json& doc, std::string_view domain) {
   }
   return erased;
 }
+
+/// Removes a temporary file when a write fails half-way, unless released.
+class RemoveOnExit {
+ public:
+  explicit RemoveOnExit(std::filesystem::path path) : path_(std::move(path)) {}
+  ~RemoveOnExit() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  RemoveOnExit(const RemoveOnExit&) = delete;
+  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+  void release() noexcept { path_.clear(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 /// Docker writes its config with tab indentation; so do we, so diffs stay small.
 std::string dump_config(const Json& doc) { return doc.dump(1, '\t') + "\n"; }
@@ -196,43 +212,28 @@ bool credential_helper_not_found(std::string_view output) {
 }
 
 std::optional<std::string> read_small_file(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throw Error(errno, fmt::format("cannot open {}", path.string()));
-  }
-  std::string out;
-  char buffer[8192];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(errno, fmt::format("cannot read {}", path.string()));
-    if (n == 0) return out;
-    out.append(buffer, static_cast<std::size_t>(n));
-    if (out.size() > max_config_file)
-      throw Error(ErrorCode::limit_exceeded, fmt::format("{} is larger than {} bytes", path.string(), max_config_file));
-  }
+  const detail::UniqueFd fd = detail::open_if_exists(path, O_RDONLY);
+  if (!fd) return std::nullopt;
+  return detail::read_all(fd, max_config_file, path);
 }
 
 void write_private_file(const std::filesystem::path& path, std::string_view contents) {
   const std::filesystem::path folder = path.parent_path().empty() ? "." : path.parent_path();
   if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST)
     throw Error(errno, fmt::format("cannot create {}", folder.string()));
-  std::string temp = (folder / ("." + path.filename().string() + ".XXXXXX")).string();
-  UniqueFd fd(::mkstemp(temp.data()));  // mkstemp creates the file with mode 0600
-  if (!fd) throw Error(errno, fmt::format("cannot create a temporary file in {}", folder.string()));
-  TempFileGuard guard(temp);
-  for (std::size_t done = 0; done < contents.size();) {
-    const ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(errno, fmt::format("cannot write {}", temp));
-    done += static_cast<std::size_t>(n);
+  // A temporary name of our own in the same folder, created 0600 from the start (the
+  // umask can only narrow that): the secrets are never readable by others, not even
+  // for a moment.
+  const std::filesystem::path temp = folder / ("." + path.filename().string() + "." + detail::unique_name());
+  RemoveOnExit cleanup(temp);
+  {
+    const detail::UniqueFd fd = detail::open_file(temp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    detail::write_all(fd, contents.data(), contents.size(), temp);
+    if (::fchmod(fd.get(), 0600) != 0) throw Error(errno, fmt::format("cannot chmod {}", temp.string()));
+    detail::sync_file(fd, temp);
   }
-  if (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0) throw Error(errno, fmt::format("cannot sync {}", temp));
-  if (::rename(temp.c_str(), path.c_str()) != 0) throw Error(errno, fmt::format("cannot replace {}", path.string()));
-  guard.release();
-  UniqueFd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir) ::fsync(dir.get());  // best effort: the rename is what matters
+  detail::rename_durably(temp, path);
+  cleanup.release();
 }
 
 }  // namespace registry_detail
