@@ -76,6 +76,7 @@ Endpoint parse_mirror(std::string_view text, const std::vector<std::string>& ins
   if (rest.find_first_of("/?#@ ") != std::string_view::npos) return fail("only scheme://host[:port] is allowed");
   Endpoint endpoint;
   endpoint.host = std::string(rest);
+  endpoint.registry = normalize_registry(endpoint.host);
   endpoint.mirror = true;
   endpoint.plain_http_allowed = plain_http_allowed(endpoint.host, insecure);
   if (scheme == "http") {
@@ -101,6 +102,7 @@ std::vector<Endpoint> endpoints_for(std::string_view domain, const EndpointPolic
   }
   Endpoint origin;
   origin.host = api_host(domain);
+  origin.registry = std::string(domain);
   origin.plain_http_allowed = plain_http_allowed(domain, policy.insecure);
   out.push_back(std::move(origin));
   return out;

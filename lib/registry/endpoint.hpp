@@ -45,6 +45,7 @@ std::string docker_server_address(std::string_view domain);
 /// One way to reach a registry's API.
 struct Endpoint {
   std::string host;               ///< host[:port] as in URLs ("[::1]:5000").
+  std::string registry;           ///< Whose credentials apply: the registry's domain, or the mirror's host.
   std::string scheme = "https";   ///< "https" or "http".
   bool plain_http_allowed = false;  ///< May fall back to http when https is not spoken.
   bool scheme_fixed = false;      ///< The scheme was given explicitly: no fallback.

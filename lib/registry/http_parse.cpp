@@ -384,6 +384,10 @@ std::uint64_t parse_upload_range(std::string_view value) {
   return last + 1;
 }
 
+std::optional<std::uint64_t> parse_content_length(std::string_view value) noexcept {
+  return parse_uint(trim_ows(value));
+}
+
 std::string range_from(std::uint64_t offset) { return fmt::format("bytes={}-", offset); }
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,

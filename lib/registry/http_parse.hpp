@@ -73,6 +73,10 @@ ContentRange parse_content_range(std::string_view value);
 /// @throws Error invalid_argument if malformed or the range does not start at 0.
 std::uint64_t parse_upload_range(std::string_view value);
 
+/// A Content-Length value: digits only (no sign, no spaces inside), at most 19 of them;
+/// nothing if malformed.
+std::optional<std::uint64_t> parse_content_length(std::string_view value) noexcept;
+
 /// The request header value that asks for the bytes from @p offset on: `bytes=N-`.
 std::string range_from(std::uint64_t offset);
 

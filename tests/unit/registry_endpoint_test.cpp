@@ -102,6 +102,8 @@ TEST(Endpoint, EndpointsForTriesMirrorsFirst) {
   EXPECT_EQ(endpoints[1].host, "localhost:5001");
   EXPECT_EQ(endpoints[2].host, "m3.example");
   EXPECT_EQ(endpoints[3].host, "registry-1.docker.io");
+  EXPECT_EQ(endpoints[3].registry, "docker.io");
+  EXPECT_EQ(endpoints[1].registry, "localhost:5001");
   EXPECT_FALSE(endpoints[3].mirror);
   EXPECT_FALSE(endpoints[3].plain_http_allowed);
 
