@@ -307,6 +307,9 @@ class FixtureProcess {
                                        .stdout_fd = out.write_end.get(),
                                        .stderr_file = log_path_,
                                        .own_process_group = true});
+    // Only the launcher may hold these ends: EOF on its stdout then means it has gone.
+    in.read_end.reset();
+    out.write_end.reset();
     stdin_ = std::move(in.write_end);
     stdout_ = std::move(out.read_end);
     read_ready_line(script, ready_timeout);
