@@ -82,6 +82,13 @@ kt::HttpResponse registry_get(const kt::RegistryServer& registry, const std::str
   return kt::http(request);
 }
 
+/// The status of starting a blob upload to test/x: what push access is needed for.
+long start_upload(const kt::RegistryServer& registry, const std::string& token) {
+  return kt::http({.method = "POST", .url = registry.url() + "/v2/test/x/blobs/uploads/",
+                   .headers = {"Authorization: Bearer " + token}})
+      .status;
+}
+
 TEST(RegistryFixture, NoAuthRegistryAnswersAndStopsCleanly) {
   kt::RegistryServer registry;
   EXPECT_THAT(registry.url(), StartsWith("http://127.0.0.1:"));
@@ -138,6 +145,8 @@ TEST(RegistryFixture, TokenFlowWorksByHand) {
       kt::http({.url = realm + "?scope=repository:test/x:pull,push", .basic_auth = "reader:pw"}).body);
   const std::string reader_token = reader.at("token").get<std::string>();
   EXPECT_EQ(with("/v2/test/x/tags/list", reader_token), 404);
+  EXPECT_EQ(start_upload(registry, reader_token), 401);
+  EXPECT_EQ(start_upload(registry, token), 202);
 
   // OAuth2: a password grant with access_type=offline hands out a refresh token, which in
   // turn buys access tokens.
@@ -168,16 +177,32 @@ TEST(RegistryFixture, TokenFlowWorksByHand) {
   expect_clean_stop(registry.process());
 }
 
+TEST(RegistryFixture, AnonymousPolicyOfTheTokenServer) {
+  kt::RegistryServer pull({.auth = kt::RegistryAuth::token, .anonymous = "pull"});
+  const kt::HttpResponse anonymous = kt::http_get(pull.token_url() + "?scope=repository:test/x:pull,push");
+  ASSERT_EQ(anonymous.status, 200);
+  const std::string token = Json::parse(anonymous.body).at("token").get<std::string>();
+  EXPECT_EQ(kt::http({.url = pull.url() + "/v2/test/x/tags/list", .headers = {"Authorization: Bearer " + token}}).status,
+            404)
+      << "anonymous pull";
+  EXPECT_EQ(start_upload(pull, token), 401) << "but no push";
+
+  kt::RegistryServer deny({.auth = kt::RegistryAuth::token, .anonymous = "deny"});
+  EXPECT_EQ(kt::http_get(deny.token_url() + "?scope=repository:test/x:pull").status, 401);
+}
+
 TEST(RegistryFixture, ShortLivedTokensExpireAtTheRegistryToo) {
-  // Lifetime 1 s: exp rounds up, so the registry takes the token for 1 to 2 s.
-  kt::RegistryServer registry({.auth = kt::RegistryAuth::token, .token_lifetime = 1, .backdate_exp = true});
+  // exp rounds up to a whole second, so a 2 s token is taken for 2 to 3 s: at least 2 s
+  // to use it on a slow machine, and gone 3.1 s after it was asked for.
+  kt::RegistryServer registry({.auth = kt::RegistryAuth::token, .token_lifetime = 2, .backdate_exp = true});
+  const auto asked = std::chrono::steady_clock::now();
   const std::string token = fetch_token(registry, "repository:test/x:pull", "alice:secret");
   const auto tags = [&] {
     return kt::http({.url = registry.url() + "/v2/test/x/tags/list", .headers = {"Authorization: Bearer " + token}})
         .status;
   };
   EXPECT_EQ(tags(), 404) << "still valid";
-  std::this_thread::sleep_for(2100ms);
+  std::this_thread::sleep_until(asked + 3100ms);
   EXPECT_EQ(tags(), 401) << "expired";
 }
 
