@@ -155,23 +155,19 @@ ImageStore ImageStore::open(const fs::path& root, OpenMode mode) {
   const fs::path absolute = fs::absolute(root).lexically_normal();
   return in_context(fmt::format("open store {}", absolute.string()), [&] {
     const StoreFiles files(absolute);
-    try {
-      switch (classify(files)) {
-        case Found::layout:
-          check_layout(files);
-          break;
-        case Found::missing:
-        case Found::empty:
-          if (mode == OpenMode::must_exist)
-            throw Error(ErrorCode::not_found, "there is no OCI image layout (no oci-layout file)");
-          initialise(files);
-          break;
-        case Found::foreign:
-          throw Error(ErrorCode::invalid_argument,
-                      "the folder is not empty and not an OCI image layout (no oci-layout file); refusing to write to it");
-      }
-    } catch (const fs::filesystem_error& e) {
-      throw Error(e.code(), e.what());
+    switch (classify(files)) {
+      case Found::layout:
+        check_layout(files);
+        break;
+      case Found::missing:
+      case Found::empty:
+        if (mode == OpenMode::must_exist)
+          throw Error(ErrorCode::not_found, "there is no OCI image layout (no oci-layout file)");
+        initialise(files);
+        break;
+      case Found::foreign:
+        throw Error(ErrorCode::invalid_argument,
+                    "the folder is not empty and not an OCI image layout (no oci-layout file); refusing to write to it");
     }
     return ImageStore(absolute);
   });

@@ -64,13 +64,16 @@ std::string read_verified_blob(const StoreFiles& files, const Digest& digest, st
 /// at most the limit of its media type).
 std::string read_document(const StoreFiles& files, const Descriptor& descriptor);
 
-/// Runs @p action; an Error it throws gets "@p context: " before its message.
+/// Runs @p action; an Error it throws gets "@p context: " before its message, and a
+/// std::filesystem error becomes an Error with the same error code.
 template <typename F>
 auto in_context(std::string_view context, F&& action) -> decltype(action()) {
   try {
     return action();
   } catch (const Error& e) {
     throw e.with_context(context);
+  } catch (const fs::filesystem_error& e) {
+    throw Error(e.code(), e.what()).with_context(context);
   }
 }
 
