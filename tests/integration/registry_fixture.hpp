@@ -559,6 +559,8 @@ class RegistryServer {
   std::string url() const { return field(ready(), "url"); }
   /// "127.0.0.1:PORT", as it goes into an image reference.
   std::string host() const { return field(ready(), "host"); }
+  /// "127.0.0.1:PORT/@p repository", e.g. reference("test/busybox:1.0").
+  std::string reference(const std::string& repository) const { return host() + "/" + repository; }
   /// The CA certificate (PEM) of a TLS registry.
   std::optional<std::filesystem::path> ca_file() const {
     const std::string ca = field(ready(), "ca");
@@ -621,6 +623,9 @@ class FaultServer {
 
   std::string url() const { return field(ready(), "url"); }
   std::string host() const { return field(ready(), "host"); }
+  /// "127.0.0.1:PORT/@p repository": faults named in @p repository apply, e.g.
+  /// reference("drop-blob/429/image:latest").
+  std::string reference(const std::string& repository) const { return host() + "/" + repository; }
   /// The blob store that "redirect" sends blob downloads to.
   std::string blob_url() const { return field(ready(), "blob_url"); }
   std::string token_url() const { return field(ready(), "token_url"); }
