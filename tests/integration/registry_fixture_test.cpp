@@ -221,6 +221,31 @@ TEST(RegistryFixture, TlsRegistryIsTrustedOnlyWithTheFixtureCa) {
   expect_clean_stop(registry.process());
 }
 
+TEST(RegistryFixture, DestructorLeavesNoProcessOrFileBehind) {
+  pid_t group = 0, server = 0;
+  std::filesystem::path scratch;
+  {
+    kt::RegistryServer registry;
+    group = registry.process().pid();
+    server = registry.ready().at("pids").at(0).get<pid_t>();
+    scratch = registry.process().scratch_dir();
+    ASSERT_THAT(kt::processes_in_group(group), ::testing::UnorderedElementsAre(group, server));
+  }
+  EXPECT_THAT(kt::processes_in_group(group), IsEmpty());
+  EXPECT_FALSE(kt::process_running(server));
+  EXPECT_FALSE(std::filesystem::exists(scratch));
+}
+
+TEST(RegistryFixture, SigtermStopsTheLauncherCleanly) {
+  kt::RegistryServer registry;
+  const pid_t server = registry.ready().at("pids").at(0).get<pid_t>();
+  ::kill(registry.process().pid(), SIGTERM);
+  EXPECT_TRUE(kt::wait_for([&] { return !kt::process_running(server); }, 10s));
+  const kt::LauncherExit& exit = registry.process().stop();
+  EXPECT_EQ(kt::describe_status(exit.status), "exit 0");
+  EXPECT_THAT(exit.stragglers, IsEmpty());
+}
+
 TEST(RegistryFixture, LauncherKilledOutrightTakesItsServersAlong) {
   kt::RegistryServer registry;
   const pid_t server = registry.ready().at("pids").at(0).get<pid_t>();
