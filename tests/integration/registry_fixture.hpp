@@ -17,7 +17,6 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <signal.h>
@@ -284,7 +283,7 @@ bool wait_for(Condition condition, std::chrono::milliseconds timeout) {
 /// How a launcher ended.
 struct LauncherExit {
   int status = 0;                 ///< wait status of the launcher
-  bool graceful = false;          ///< it exited by itself after its stdin closed
+  bool graceful = false;          ///< it was gone within kStopTimeout, without stop() killing it
   /// Other processes of its group still running once it had exited (or was to be killed)
   std::vector<pid_t> stragglers;
 };
@@ -396,7 +395,7 @@ inline std::vector<std::string> user_args(const std::vector<std::string>& users)
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;
+  std::string url{};
   std::vector<std::string> headers{};  ///< "Name: value"
   std::string body{};
   std::optional<std::filesystem::path> ca_file{};  ///< trust only this CA (else the system's)
