@@ -688,7 +688,9 @@ struct TestImage {
 
 /// Builds an image into the new directory @p dir. @p spec is oci_image.py's (layers,
 /// config, platforms, tag, format); the default is busybox (from busybox-static) in one
-/// layer and a symlink and a text file in a second, for linux/amd64.
+/// layer and a symlink and a text file in a second, for linux/amd64. A layout with
+/// "format": "docker" suits FaultServer but not push_image (skopeo reads OCI layouts with
+/// OCI media types only): push with PushFormat::docker_schema2 instead.
 inline TestImage make_image(const std::filesystem::path& dir, const Json& spec = Json::object()) {
   const CommandResult result = run_command({KNAST_FIXTURE_PYTHON, "-B", (fixtures_dir() / "oci_image.py").string(),
                                             "--out", dir.string(), "--spec", spec.dump()});
@@ -706,13 +708,25 @@ inline TestImage make_multiplatform_image(const std::filesystem::path& dir,
   return make_image(dir, Json{{"platforms", platforms}});
 }
 
+/// What push_image sends.
+enum class PushFormat {
+  as_is,           ///< the layout's manifests byte for byte: the digests stay the same
+  docker_schema2,  ///< converted to Docker schema 2 manifests and lists (new digests)
+};
+
 /// Pushes @p image to @p registry as @p repository (e.g. "test/busybox:latest") with skopeo,
-/// keeping its digests (an index with all its images), and returns the pushed digest.
-inline std::string push_image(const TestImage& image, const RegistryServer& registry, const std::string& repository) {
+/// an index with all its images, and returns the pushed manifest's (or list's) digest.
+inline std::string push_image(const TestImage& image, const RegistryServer& registry, const std::string& repository,
+                              PushFormat format = PushFormat::as_is) {
   TempDir scratch("knast-push-");
   const std::filesystem::path digest_file = scratch.path() / "digest";
-  std::vector<std::string> argv{"skopeo", "--insecure-policy", "copy", "--quiet", "--all", "--preserve-digests",
+  std::vector<std::string> argv{"skopeo", "--insecure-policy", "copy", "--quiet", "--all",
                                 "--digestfile", digest_file.string()};
+  if (format == PushFormat::as_is) {
+    argv.emplace_back("--preserve-digests");
+  } else {
+    argv.insert(argv.end(), {"--format", "v2s2"});
+  }
   if (const auto ca = registry.ca_file()) {
     argv.insert(argv.end(), {"--dest-cert-dir", ca->parent_path().string()});  // CA alone in its directory
   } else {
@@ -721,7 +735,7 @@ inline std::string push_image(const TestImage& image, const RegistryServer& regi
   if (registry.auth() != RegistryAuth::none) {
     argv.insert(argv.end(), {"--dest-creds", registry.user() + ":" + registry.password()});
   }
-  argv.insert(argv.end(), {image.oci_reference(), "docker://" + registry.host() + "/" + repository});
+  argv.insert(argv.end(), {image.oci_reference(), "docker://" + registry.reference(repository)});
   const CommandResult result = run_command(argv);
   if (!result.ok()) throw std::runtime_error("skopeo copy failed (" + describe_status(result.status) + "): " + result.output);
   return read_file(digest_file);

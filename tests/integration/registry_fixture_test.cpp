@@ -333,6 +333,24 @@ TEST(RegistryFixture, MultiPlatformIndexPushesWithAllItsImages) {
   EXPECT_EQ(layers[1], image.layers) << "the platforms share their layers";
 }
 
+TEST(RegistryFixture, DockerSchema2PushConvertsTheManifests) {
+  kt::TempDir scratch("knast-image-");
+  const kt::TestImage image = kt::make_multiplatform_image(scratch.path() / "image");
+  kt::RegistryServer registry;
+  const std::string digest = kt::push_image(image, registry, "test/docker:latest", kt::PushFormat::docker_schema2);
+  EXPECT_NE(digest, image.digest);
+
+  const kt::HttpResponse list = registry_get(registry, "/v2/test/docker/manifests/latest", "test/docker");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(sha256_of(list.body), digest);
+  EXPECT_EQ(list.header("Content-Type"), "application/vnd.docker.distribution.manifest.list.v2+json");
+  const Json list_document = Json::parse(list.body);
+  const std::string child = list_document.at("manifests").at(0).at("digest");
+  const Json manifest = Json::parse(registry_get(registry, "/v2/test/docker/manifests/" + child, "test/docker").body);
+  EXPECT_EQ(manifest.at("mediaType"), "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(manifest.at("layers").at(0).at("digest"), image.layers.at(0)) << "the layers themselves stay";
+}
+
 // -- the fault server ------------------------------------------------------------------------
 
 /// One fault server for the suite: the repository name picks the faults.
