@@ -17,7 +17,6 @@
 
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <signal.h>
@@ -284,7 +283,7 @@ bool wait_for(Condition condition, std::chrono::milliseconds timeout) {
 /// How a launcher ended.
 struct LauncherExit {
   int status = 0;                 ///< wait status of the launcher
-  bool graceful = false;          ///< it exited by itself after its stdin closed
+  bool graceful = false;          ///< it was gone within kStopTimeout, without stop() killing it
   /// Other processes of its group still running once it had exited (or was to be killed)
   std::vector<pid_t> stragglers;
 };
@@ -396,7 +395,7 @@ inline std::vector<std::string> user_args(const std::vector<std::string>& users)
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;
+  std::string url{};
   std::vector<std::string> headers{};  ///< "Name: value"
   std::string body{};
   std::optional<std::filesystem::path> ca_file{};  ///< trust only this CA (else the system's)
@@ -559,6 +558,8 @@ class RegistryServer {
   std::string url() const { return field(ready(), "url"); }
   /// "127.0.0.1:PORT", as it goes into an image reference.
   std::string host() const { return field(ready(), "host"); }
+  /// "127.0.0.1:PORT/@p repository", e.g. reference("test/busybox:1.0").
+  std::string reference(const std::string& repository) const { return host() + "/" + repository; }
   /// The CA certificate (PEM) of a TLS registry.
   std::optional<std::filesystem::path> ca_file() const {
     const std::string ca = field(ready(), "ca");
@@ -621,6 +622,9 @@ class FaultServer {
 
   std::string url() const { return field(ready(), "url"); }
   std::string host() const { return field(ready(), "host"); }
+  /// "127.0.0.1:PORT/@p repository": faults named in @p repository apply, e.g.
+  /// reference("drop-blob/429/image:latest").
+  std::string reference(const std::string& repository) const { return host() + "/" + repository; }
   /// The blob store that "redirect" sends blob downloads to.
   std::string blob_url() const { return field(ready(), "blob_url"); }
   std::string token_url() const { return field(ready(), "token_url"); }
@@ -684,7 +688,9 @@ struct TestImage {
 
 /// Builds an image into the new directory @p dir. @p spec is oci_image.py's (layers,
 /// config, platforms, tag, format); the default is busybox (from busybox-static) in one
-/// layer and a symlink and a text file in a second, for linux/amd64.
+/// layer and a symlink and a text file in a second, for linux/amd64. A layout with
+/// "format": "docker" suits FaultServer but not push_image (skopeo reads OCI layouts with
+/// OCI media types only): push with PushFormat::docker_schema2 instead.
 inline TestImage make_image(const std::filesystem::path& dir, const Json& spec = Json::object()) {
   const CommandResult result = run_command({KNAST_FIXTURE_PYTHON, "-B", (fixtures_dir() / "oci_image.py").string(),
                                             "--out", dir.string(), "--spec", spec.dump()});
@@ -702,13 +708,25 @@ inline TestImage make_multiplatform_image(const std::filesystem::path& dir,
   return make_image(dir, Json{{"platforms", platforms}});
 }
 
+/// What push_image sends.
+enum class PushFormat {
+  as_is,           ///< the layout's manifests byte for byte: the digests stay the same
+  docker_schema2,  ///< converted to Docker schema 2 manifests and lists (new digests)
+};
+
 /// Pushes @p image to @p registry as @p repository (e.g. "test/busybox:latest") with skopeo,
-/// keeping its digests (an index with all its images), and returns the pushed digest.
-inline std::string push_image(const TestImage& image, const RegistryServer& registry, const std::string& repository) {
+/// an index with all its images, and returns the pushed manifest's (or list's) digest.
+inline std::string push_image(const TestImage& image, const RegistryServer& registry, const std::string& repository,
+                              PushFormat format = PushFormat::as_is) {
   TempDir scratch("knast-push-");
   const std::filesystem::path digest_file = scratch.path() / "digest";
-  std::vector<std::string> argv{"skopeo", "--insecure-policy", "copy", "--quiet", "--all", "--preserve-digests",
+  std::vector<std::string> argv{"skopeo", "--insecure-policy", "copy", "--quiet", "--all",
                                 "--digestfile", digest_file.string()};
+  if (format == PushFormat::as_is) {
+    argv.emplace_back("--preserve-digests");
+  } else {
+    argv.insert(argv.end(), {"--format", "v2s2"});
+  }
   if (const auto ca = registry.ca_file()) {
     argv.insert(argv.end(), {"--dest-cert-dir", ca->parent_path().string()});  // CA alone in its directory
   } else {
@@ -717,7 +735,7 @@ inline std::string push_image(const TestImage& image, const RegistryServer& regi
   if (registry.auth() != RegistryAuth::none) {
     argv.insert(argv.end(), {"--dest-creds", registry.user() + ":" + registry.password()});
   }
-  argv.insert(argv.end(), {image.oci_reference(), "docker://" + registry.host() + "/" + repository});
+  argv.insert(argv.end(), {image.oci_reference(), "docker://" + registry.reference(repository)});
   const CommandResult result = run_command(argv);
   if (!result.ok()) throw std::runtime_error("skopeo copy failed (" + describe_status(result.status) + "): " + result.output);
   return read_file(digest_file);

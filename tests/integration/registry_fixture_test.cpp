@@ -221,6 +221,31 @@ TEST(RegistryFixture, TlsRegistryIsTrustedOnlyWithTheFixtureCa) {
   expect_clean_stop(registry.process());
 }
 
+TEST(RegistryFixture, DestructorLeavesNoProcessOrFileBehind) {
+  pid_t group = 0, server = 0;
+  std::filesystem::path scratch;
+  {
+    kt::RegistryServer registry;
+    group = registry.process().pid();
+    server = registry.ready().at("pids").at(0).get<pid_t>();
+    scratch = registry.process().scratch_dir();
+    ASSERT_THAT(kt::processes_in_group(group), ::testing::UnorderedElementsAre(group, server));
+  }
+  EXPECT_THAT(kt::processes_in_group(group), IsEmpty());
+  EXPECT_FALSE(kt::process_running(server));
+  EXPECT_FALSE(std::filesystem::exists(scratch));
+}
+
+TEST(RegistryFixture, SigtermStopsTheLauncherCleanly) {
+  kt::RegistryServer registry;
+  const pid_t server = registry.ready().at("pids").at(0).get<pid_t>();
+  ::kill(registry.process().pid(), SIGTERM);
+  EXPECT_TRUE(kt::wait_for([&] { return !kt::process_running(server); }, 10s));
+  const kt::LauncherExit& exit = registry.process().stop();
+  EXPECT_EQ(kt::describe_status(exit.status), "exit 0");
+  EXPECT_THAT(exit.stragglers, IsEmpty());
+}
+
 TEST(RegistryFixture, LauncherKilledOutrightTakesItsServersAlong) {
   kt::RegistryServer registry;
   const pid_t server = registry.ready().at("pids").at(0).get<pid_t>();
@@ -306,6 +331,24 @@ TEST(RegistryFixture, MultiPlatformIndexPushesWithAllItsImages) {
   ASSERT_EQ(layers.size(), 2u);
   EXPECT_EQ(layers[0], image.layers);
   EXPECT_EQ(layers[1], image.layers) << "the platforms share their layers";
+}
+
+TEST(RegistryFixture, DockerSchema2PushConvertsTheManifests) {
+  kt::TempDir scratch("knast-image-");
+  const kt::TestImage image = kt::make_multiplatform_image(scratch.path() / "image");
+  kt::RegistryServer registry;
+  const std::string digest = kt::push_image(image, registry, "test/docker:latest", kt::PushFormat::docker_schema2);
+  EXPECT_NE(digest, image.digest);
+
+  const kt::HttpResponse list = registry_get(registry, "/v2/test/docker/manifests/latest", "test/docker");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(sha256_of(list.body), digest);
+  EXPECT_EQ(list.header("Content-Type"), "application/vnd.docker.distribution.manifest.list.v2+json");
+  const Json list_document = Json::parse(list.body);
+  const std::string child = list_document.at("manifests").at(0).at("digest");
+  const Json manifest = Json::parse(registry_get(registry, "/v2/test/docker/manifests/" + child, "test/docker").body);
+  EXPECT_EQ(manifest.at("mediaType"), "application/vnd.docker.distribution.manifest.v2+json");
+  EXPECT_EQ(manifest.at("layers").at(0).at("digest"), image.layers.at(0)) << "the layers themselves stay";
 }
 
 // -- the fault server ------------------------------------------------------------------------
