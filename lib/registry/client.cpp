@@ -66,7 +66,7 @@ class Runner {
   HttpResponse run(HttpRequest request, AuthHook* hook, ResponseSink* sink, const std::atomic<bool>* cancel,
                    bool probe_tls) {
     const std::vector<std::string> base_headers = request.headers;
-    bool challenged = false;
+    unsigned challenges = 0;
     while (true) {
       check_cancel(cancel);
       request.headers = base_headers;
@@ -76,7 +76,6 @@ class Runner {
       const std::optional<std::string> sent = to_origin ? hook->header() : std::nullopt;
       if (sent) request.headers.push_back("Authorization: " + *sent);
       const std::uint64_t before = sink ? sink->progress() : 0;
-      ++attempts_;
       HttpResponse response;
       try {
         response = http_.perform(request, sink, cancel);
@@ -84,19 +83,20 @@ class Runner {
         if (sink && sink->progress() > before) failures_ = 0;  // it moved: not the same failure again
         if (probe_tls && e.tls_handshake()) throw TransportError(fmt::format("{}: {}", what_, e.what()), false, true);
         if (!e.retryable() || failures_ >= policy_.retries)
-          throw Error(ErrorCode::network, fmt::format("{}: {}{}", what_, e.what(), attempts_text(attempts_)));
-        pause(retry_delay(policy_, failures_++), cancel);
+          throw Error(ErrorCode::network, fmt::format("{}: {}{}", what_, e.what(), attempts_text(retries_ + 1)));
+        retry(retry_delay(policy_, failures_++), cancel);
         continue;
       }
-      response.attempts = attempts_;
-      if (response.status == 401 && to_origin && !challenged) {
-        challenged = true;
+      response.attempts = retries_ + 1;
+      // Twice at most: once to learn the challenge (or renew a stale token), once more so
+      // the hook can tell a refusal of what it just sent.
+      if (response.status == 401 && to_origin && challenges++ < 2) {
         if (hook->unauthorized(response, sent)) continue;
         return response;
       }
       if (is_redirect_status(response.status) && follow(request, response)) continue;
       if (is_retryable_status(response.status) && failures_ < policy_.retries) {
-        pause(retry_delay(policy_, failures_++, retry_after(response)), cancel);
+        retry(retry_delay(policy_, failures_++, retry_after(response)), cancel);
         continue;
       }
       return response;
@@ -104,14 +104,21 @@ class Runner {
   }
 
  private:
+  void retry(std::chrono::milliseconds delay, const std::atomic<bool>* cancel) {
+    ++retries_;
+    pause(delay, cancel);
+  }
+
   /// Points @p request at the redirect target; false if the answer names none.
   bool follow(HttpRequest& request, const HttpResponse& response) {
     const auto location = response.headers.get("Location");
     if (!location) return false;
     const std::string target = resolve_url(request.url, *location);
     const UrlParts parts = parse_url(target);
-    // Only the origin goes into messages: storage redirects carry signatures in the query.
-    if (parts.scheme == "http" && !plain_http_allowed(host_port(parts), insecure_))
+    // No downgrade from HTTPS to plain HTTP, unless the target may speak plain HTTP
+    // anyway. Only the origin goes into messages: storage URLs carry signatures.
+    const bool downgrade = parts.scheme == "http" && parse_url(request.url).scheme == "https";
+    if (downgrade && !plain_http_allowed(host_port(parts), insecure_))
       throw Error(ErrorCode::network,
                   fmt::format("{}: redirected to plain HTTP at {}, which is not allowed", what_, parts.origin()));
     if (++redirects_ > max_redirects)
@@ -128,8 +135,8 @@ class Runner {
   const RetryPolicy& policy_;
   const std::vector<std::string>& insecure_;
   std::string what_;
-  unsigned attempts_ = 0;
-  unsigned failures_ = 0;
+  unsigned retries_ = 0;   // tries of this request after the first, for messages
+  unsigned failures_ = 0;  // failures in a row, reset by progress; bounded by the policy
   unsigned redirects_ = 0;
 };
 

@@ -71,11 +71,12 @@ inline std::uint64_t resident_bytes() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-/// The requests the fault server saw, as "METHOD path [range]" lines, for @p listener
-/// ("registry" or "blobstore"; empty: all).
+/// The requests the fault server saw (since its last reset) at @p listener ("registry" or
+/// "blobstore"; empty: both).
 inline std::vector<kt::Json> fault_requests(const kt::FaultServer& server, const std::string& listener = "") {
   std::vector<kt::Json> out;
-  for (const kt::Json& request : server.stats().at("requests"))
+  const kt::Json stats = server.stats();  // held: a range-for over a temporary's member dangles
+  for (const kt::Json& request : stats.at("requests"))
     if (listener.empty() || request.at("listener") == listener) out.push_back(request);
   return out;
 }
