@@ -373,7 +373,9 @@ HttpResponse RegistryClient::send(const Endpoint& endpoint, const RegistryCall& 
     request.headers = call.headers;
     request.body = call.body;
     RegistryAuthHook hook(*this, *lease, target, call.scopes, cancel);
-    Runner runner(*lease, retry_, options_.insecure_registries, call.what);
+    RetryPolicy policy = retry_;
+    if (!call.retry) policy.retries = 0;
+    Runner runner(*lease, policy, options_.insecure_registries, call.what);
     HttpResponse response = runner.run(std::move(request), &hook, sink, cancel, probing);
     if (probing) decide_scheme(target, target.scheme);
     return response;

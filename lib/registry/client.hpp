@@ -34,6 +34,7 @@ struct RegistryCall {
   std::vector<std::string> headers;  ///< Extra "Name: value" lines.
   RequestBody* body = nullptr;       ///< Body, if any.
   std::vector<std::string> scopes;   ///< Token scopes the request needs.
+  bool retry = true;                 ///< Whether failures may be retried (not for a PATCH).
 };
 
 /// The ErrorCode an HTTP error status stands for: 401 auth, 403 permission_denied,

@@ -42,6 +42,7 @@ bool is_retryable(CURLcode rc) noexcept {
 /// The state of one perform(), reached from libcurl's callbacks through their userdata.
 struct Exchange {
   const HttpRequest* request = nullptr;
+  RequestBody* body = nullptr;
   ResponseSink* sink = nullptr;
   const std::atomic<bool>* cancel = nullptr;
   CURL* handle = nullptr;
@@ -115,7 +116,7 @@ extern "C" std::size_t on_write(char* data, std::size_t size, std::size_t count,
 extern "C" std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* userdata) {
   auto& x = *static_cast<Exchange*>(userdata);
   try {
-    return x.request->body->read(buffer, size * count);
+    return x.body ? x.body->read(buffer, size * count) : 0;
   } catch (...) {
     x.parked = std::current_exception();
     return CURL_READFUNC_ABORT;
@@ -241,11 +242,11 @@ HttpResponse HttpClient::perform(const HttpRequest& request, ResponseSink* sink,
   set(h, CURLOPT_NOPROGRESS, 0L);
   set(h, CURLOPT_XFERINFOFUNCTION, on_progress);
   set(h, CURLOPT_XFERINFODATA, &x);
-  if (request.body) {
-    request.body->rewind();
-    set(h, CURLOPT_READFUNCTION, on_read);
-    set(h, CURLOPT_READDATA, &x);
-  }
+  // Always a read function: without one libcurl would read an upload from stdin.
+  x.body = request.body;
+  if (x.body) x.body->rewind();
+  set(h, CURLOPT_READFUNCTION, on_read);
+  set(h, CURLOPT_READDATA, &x);
 
   const CURLcode rc = curl_easy_perform(h);
   // Nothing may keep pointing at this frame's state once it is gone.
