@@ -28,10 +28,7 @@ namespace {
 // What the names reach. A reachable manifest or index that cannot be read stops the
 // collection: what it references is unknown, and deleting it could lose an image.
 std::set<Digest> mark(const StoreFiles& files) {
-  const Index index = detail::read_index(files);
-  const detail::BlobAccess access{[&](const Digest& d) { return detail::blob_exists(files, d); },
-                                  [&](const Descriptor& d) { return detail::read_document(files, d); }};
-  auto found = detail::walk_references(index.manifests, access);
+  auto found = detail::walk_from(files, detail::read_index(files).manifests);
   if (!found.unreadable.empty()) {
     const auto& [descriptor, error] = found.unreadable.front();
     throw error.with_context(fmt::format("cannot tell what {} references, so nothing is removed (verify the store, "
@@ -50,8 +47,9 @@ void sweep_algorithm(const StoreFiles& files, DigestAlgorithm algorithm, const s
   bool removed_any = false;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const auto digest = Digest::try_parse(fmt::format("{}:{}", to_string(algorithm), entry.path().filename().string()));
-    if (!digest || keep.count(*digest) || !entry.is_regular_file()) continue;
-    const auto size = entry.file_size();
+    std::error_code size_error;
+    const auto size = entry.file_size(size_error);  // fails for folders and vanished files too
+    if (!digest || keep.count(*digest) || size_error || !entry.is_regular_file()) continue;
     if (!dry_run && !detail::remove_file(entry.path())) continue;
     report.removed.push_back(*digest);
     report.bytes_freed += size;

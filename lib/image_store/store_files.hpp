@@ -4,6 +4,7 @@
 
 #include "core/unique_fd.hpp"
 #include "image_store/posix_io.hpp"
+#include "image_store/reachability.hpp"
 
 #include <knast/digest.hpp>
 #include <knast/error.hpp>
@@ -63,6 +64,12 @@ std::string read_verified_blob(const StoreFiles& files, const Digest& digest, st
 /// Reads the manifest, index or config blob @p descriptor names (digest and size checked;
 /// at most the limit of its media type).
 std::string read_document(const StoreFiles& files, const Descriptor& descriptor);
+
+/// The walk's access to this store's blobs (documents read with read_document()).
+/// @p files must outlive the result.
+BlobAccess blob_access(const StoreFiles& files);
+/// Everything reachable from @p roots in this store.
+Reachability walk_from(const StoreFiles& files, const std::vector<Descriptor>& roots);
 
 /// Runs @p action; an Error it throws gets "@p context: " before its message, and a
 /// std::filesystem error becomes an Error with the same error code.

@@ -39,8 +39,10 @@ struct Inventory {
   std::vector<VerifyProblem> unexpected;
 };
 
+std::string relative(const StoreFiles& files, const fs::path& path) { return fs::relative(path, files.root).string(); }
+
 VerifyProblem unexpected(const StoreFiles& files, const fs::path& path, std::string detail) {
-  return {VerifyProblem::Kind::unexpected_file, fs::relative(path, files.root).string(), std::nullopt, std::move(detail)};
+  return {VerifyProblem::Kind::unexpected_file, relative(files, path), std::nullopt, std::move(detail)};
 }
 
 std::optional<DigestAlgorithm> algorithm_named(const std::string& name) {
@@ -77,7 +79,7 @@ Inventory list_blobs(const StoreFiles& files) {
 // The problem with one blob, if any. A blob that vanished meanwhile (another tool's
 // collection) is not a problem.
 std::optional<VerifyProblem> check_blob(const StoreFiles& files, const BlobFile& blob, std::vector<char>& buffer) {
-  const auto relative = fs::relative(blob.path, files.root).string();
+  const auto path = relative(files, blob.path);
   try {
     const UniqueFd fd = detail::open_if_exists(blob.path, O_RDONLY);
     if (!fd) return std::nullopt;
@@ -86,10 +88,10 @@ std::optional<VerifyProblem> check_blob(const StoreFiles& files, const BlobFile&
     while (const auto n = detail::read_some(fd, buffer.data(), buffer.size(), blob.path)) hasher.update(buffer.data(), n);
     const Digest actual = hasher.finish();
     if (actual == blob.digest) return std::nullopt;
-    return VerifyProblem{VerifyProblem::Kind::corrupt, relative, blob.digest,
+    return VerifyProblem{VerifyProblem::Kind::corrupt, path, blob.digest,
                          fmt::format("content has digest {}", actual.string())};
   } catch (const Error& e) {
-    return VerifyProblem{VerifyProblem::Kind::corrupt, relative, blob.digest, fmt::format("cannot be read: {}", e.what())};
+    return VerifyProblem{VerifyProblem::Kind::corrupt, path, blob.digest, fmt::format("cannot be read: {}", e.what())};
   }
 }
 
@@ -115,16 +117,14 @@ std::vector<VerifyProblem> hash_all(const StoreFiles& files, std::vector<BlobFil
 
 // Blobs the names need that are absent, and documents that hash right but do not parse.
 std::vector<VerifyProblem> check_references(const StoreFiles& files, const std::set<Digest>& corrupt) {
-  const detail::BlobAccess access{[&](const Digest& d) { return detail::blob_exists(files, d); },
-                                  [&](const Descriptor& d) { return detail::read_document(files, d); }};
-  const auto found = detail::walk_references(detail::read_index(files).manifests, access);
+  const auto found = detail::walk_from(files, detail::read_index(files).manifests);
   std::vector<VerifyProblem> problems;
   for (const auto& blob : found.missing)
-    problems.push_back({VerifyProblem::Kind::missing, fs::relative(files.blob(blob.digest), files.root).string(),
+    problems.push_back({VerifyProblem::Kind::missing, relative(files, files.blob(blob.digest)),
                         blob.digest, fmt::format("referenced ({}) but missing", blob.media_type)});
   for (const auto& [blob, error] : found.unreadable)
     if (!corrupt.count(blob.digest))
-      problems.push_back({VerifyProblem::Kind::corrupt, fs::relative(files.blob(blob.digest), files.root).string(),
+      problems.push_back({VerifyProblem::Kind::corrupt, relative(files, files.blob(blob.digest)),
                           blob.digest, error.what()});
   return problems;
 }

@@ -90,7 +90,7 @@ inline std::size_t ingest_files(const fs::path& store) {
 /// A tar (gzip-compressed when @p gzip) of regular files {path, content}, made by
 /// libarchive with fixed times and owners so the same files always give the same bytes.
 inline std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files, bool gzip) {
-  std::vector<char> buffer(1 << 22);
+  std::vector<char> buffer(16 << 20);
   std::size_t used = 0;
   archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
