@@ -1,0 +1,237 @@
+// Registry::pull: resolve, choose the platform, stream the blobs into the store in
+// parallel, store the manifests, tag. The store gets nothing unverified: every blob goes
+// through a BlobWriter that hashes while it writes and publishes only on commit.
+#include "registry/manifests.hpp"
+#include "registry/operations.hpp"
+#include "registry/transfer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace knast {
+inline namespace v0 {
+namespace registry_detail {
+namespace {
+
+std::uint64_t size_of(const Descriptor& blob) { return static_cast<std::uint64_t>(std::max<std::int64_t>(blob.size, 0)); }
+
+/// Streams one blob into the store. After a dropped connection the next attempt asks for
+/// the rest with Range, and the writer carries on hashing from where it stopped; a
+/// registry that ignores the Range gets a fresh start.
+class BlobSink final : public ResponseSink {
+ public:
+  BlobSink(ImageStore& store, const Descriptor& blob, BlobReporter& reporter)
+      : store_(store), blob_(blob), reporter_(reporter) {}
+
+  std::vector<std::string> request_headers() const override {
+    if (ranges_ && written() > 0) return {"Range: " + range_from(written())};
+    return {};
+  }
+  void begin(long status, const HttpHeaders& headers) override {
+    if (status == 206) {
+      check_range(headers);
+    } else if (written() > 0) {
+      restart();
+    }
+    check_length(headers);
+  }
+  void write(const char* data, std::size_t size) override {
+    writer().write(data, size);
+    received_ += size;
+    reporter_.bytes(static_cast<std::int64_t>(size));
+  }
+  std::uint64_t progress() const noexcept override { return received_; }
+
+  std::uint64_t written() const noexcept { return writer_ ? writer_->bytes_written() : 0; }
+  bool complete() const noexcept { return writer_ && written() == size_of(blob_); }
+  void commit() { writer().commit(); }
+  /// Drops what was written and starts a new writer.
+  void restart() {
+    reporter_.bytes(-static_cast<std::int64_t>(written()));
+    writer_.reset();
+    writer_.emplace(store_.ingest(blob_.digest, size_of(blob_)));
+  }
+
+ private:
+  BlobWriter& writer() {
+    if (!writer_) writer_.emplace(store_.ingest(blob_.digest, size_of(blob_)));
+    return *writer_;
+  }
+
+  void check_range(const HttpHeaders& headers) {
+    std::optional<ContentRange> range;
+    if (const auto value = headers.get("Content-Range")) {
+      try {
+        range = parse_content_range(*value);
+      } catch (const Error&) {
+      }
+    }
+    if (range && range->first == written() && (!range->complete || *range->complete == size_of(blob_))) return;
+    // Not the range asked for: start over without asking for ranges. A TransportError
+    // makes the request layer try again.
+    ranges_ = false;
+    restart();
+    throw TransportError(fmt::format("blob {}: the registry answered a range other than the one asked for",
+                                     blob_.digest.string()),
+                         true, false);
+  }
+
+  void check_length(const HttpHeaders& headers) const {
+    const auto value = headers.get("Content-Length");
+    if (!value) return;
+    const std::uint64_t expected = size_of(blob_) - written();
+    const auto announced = parse_content_length(*value);
+    if (!announced || *announced != expected)
+      throw Error(ErrorCode::integrity,
+                  fmt::format("blob {}: the registry announces {} bytes where {} are expected", blob_.digest.string(),
+                              announced ? std::to_string(*announced) : quote_header(*value), expected));
+  }
+
+  ImageStore& store_;
+  const Descriptor& blob_;
+  BlobReporter& reporter_;
+  std::optional<BlobWriter> writer_;
+  std::uint64_t received_ = 0;
+  bool ranges_ = true;
+};
+
+/// The pulled content and where it came from.
+struct Downloader {
+  RegistryClient& client;
+  ImageStore& store;
+  const std::vector<Endpoint>& endpoints;  // the one that served the manifest first
+  const std::string& repository;
+  std::atomic<std::uint64_t> bytes_received{0};
+  std::atomic<std::size_t> downloaded{0};
+
+  TransferState download(const Descriptor& blob, BlobReporter& reporter, const std::atomic<bool>& cancel) {
+    if (store.has_blob(blob.digest)) return TransferState::skipped;  // another pull was quicker
+    reporter.state(TransferState::transferring);
+    BlobSink sink(store, blob, reporter);
+    for (std::size_t i = 0;; ++i) {
+      const Endpoint& endpoint = endpoints[i];
+      try {
+        fetch(endpoint, blob, sink, cancel);
+        bytes_received += sink.progress();
+        ++downloaded;
+        return TransferState::done;
+      } catch (const Error& e) {
+        if (e.kind() == ErrorCode::cancelled || i + 1 == endpoints.size()) {
+          bytes_received += sink.progress();
+          throw;
+        }
+        // Another endpoint may have a good copy; a partial one would only be resumed if
+        // the bytes so far were trustworthy, and after a digest failure they are not.
+        if (e.kind() == ErrorCode::integrity) sink.restart();
+      }
+    }
+  }
+
+  void fetch(const Endpoint& endpoint, const Descriptor& blob, BlobSink& sink, const std::atomic<bool>& cancel) {
+    RegistryCall call;
+    call.what = endpoint.mirror ? fmt::format("blob {} (mirror {})", blob.digest.string(), endpoint.host)
+                                : fmt::format("blob {}", blob.digest.string());
+    call.path = blob_path(repository, blob.digest);
+    call.scopes = {pull_scope(repository)};
+    const HttpResponse response = client.send(endpoint, call, &sink, &cancel);
+    // 416: everything had arrived before the connection dropped, nothing is left to send.
+    const bool whole = response.status == 200 || response.status == 206 || (response.status == 416 && sink.complete());
+    if (!whole) throw status_error(call.what, response);
+    if (!sink.complete())
+      throw Error(ErrorCode::network, fmt::format("{}: the transfer ended after {} of {} bytes", call.what,
+                                                  sink.written(), size_of(blob)));
+    sink.commit();
+  }
+};
+
+/// @p endpoints with @p first moved to the front.
+std::vector<Endpoint> preferring(std::vector<Endpoint> endpoints, const Endpoint& first) {
+  std::stable_partition(endpoints.begin(), endpoints.end(), [&](const Endpoint& e) { return e.host == first.host; });
+  return endpoints;
+}
+
+/// Config and layers of every manifest, each once, in order.
+std::vector<Descriptor> blobs_of(const std::vector<FetchedDocument>& manifests) {
+  std::vector<Descriptor> out;
+  std::set<Digest> seen;
+  for (const auto& document : manifests) {
+    const Manifest& manifest = *document.manifest;
+    if (seen.insert(manifest.config.digest).second) out.push_back(manifest.config);
+    for (const auto& layer : manifest.layers)
+      if (seen.insert(layer.digest).second) out.push_back(layer);
+  }
+  return out;
+}
+
+/// Writes a document's bytes into the store unless it is there already.
+void store_document(ImageStore& store, const ResolvedManifest& document) {
+  const Descriptor& d = document.descriptor;
+  if (store.has_blob(d.digest)) return;
+  BlobWriter writer = store.ingest(d.digest, size_of(d));
+  writer.write(document.bytes);
+  writer.commit();
+}
+
+/// One manifest of an index: from the store if it is there (read_blob verifies it), else
+/// from the registry; it must be the size the index says and a manifest.
+FetchedDocument index_entry(RegistryClient& client, const std::vector<Endpoint>& endpoints, const Reference& ref,
+                            ImageStore& store, const Descriptor& entry) {
+  const std::string what = fmt::format("manifest {}", entry.digest.string());
+  FetchedDocument document =
+      store.has_blob(entry.digest)
+          ? check_document(store.read_blob(entry.digest, max_manifest_bytes), entry.media_type, std::nullopt,
+                           entry.digest, what)
+          : fetch_from_first(client, endpoints, ref.path(), entry.digest.string(), entry.digest, nullptr).document;
+  if (!document.manifest)
+    throw Error(ErrorCode::unsupported, fmt::format("{}: is an index inside the index; knast does not follow those", what));
+  if (document.resolved.descriptor.size != entry.size)
+    throw Error(ErrorCode::integrity, fmt::format("{}: is {} bytes, the index says {}", what,
+                                                  document.resolved.descriptor.size, entry.size));
+  return document;
+}
+
+}  // namespace
+
+PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& store, const PullOptions& options) {
+  const StoreLease lease = store.lease();  // nothing written here is collected before the tag
+  const Resolution root = resolve_reference(client, ref, nullptr);
+  const std::vector<Endpoint> endpoints = preferring(client.endpoints(ref.domain(), true), root.endpoint);
+
+  std::vector<FetchedDocument> manifests;
+  if (root.document.manifest) {
+    manifests.push_back(root.document);
+  } else {
+    const Platform wanted = options.platform.value_or(Platform::host());
+    for (const auto& entry : select_manifests(*root.document.index, wanted, options.all_platforms, "the index"))
+      manifests.push_back(index_entry(client, endpoints, ref, store, entry));
+  }
+
+  const std::vector<Descriptor> blobs = blobs_of(manifests);
+  std::vector<bool> present;
+  for (const auto& blob : blobs) present.push_back(store.has_blob(blob.digest));
+  Downloader downloader{client, store, endpoints, ref.path()};
+  const unsigned jobs = options.jobs ? options.jobs : client.options().jobs;
+  transfer_blobs(blobs, present, jobs, options.progress,
+                 [&](std::size_t i, BlobReporter& reporter, const std::atomic<bool>& cancel) {
+                   return downloader.download(blobs[i], reporter, cancel);
+                 });
+
+  // Manifests after their blobs and the index after its manifests: whatever a crash
+  // leaves behind, no document in the store points at content that is not.
+  PullResult result{ref, root.document.resolved.descriptor, {}, downloader.bytes_received.load(), 0, 0};
+  for (const auto& manifest : manifests) {
+    store_document(store, manifest.resolved);
+    result.manifests.push_back(manifest.resolved.descriptor);
+  }
+  if (root.document.index) store_document(store, root.document.resolved);
+  store.tag(ref, root.document.resolved.descriptor);
+  result.blobs_downloaded = downloader.downloaded.load();
+  result.blobs_skipped = blobs.size() - result.blobs_downloaded;
+  return result;
+}
+
+}  // namespace registry_detail
+}  // namespace v0
+}  // namespace knast
