@@ -53,7 +53,7 @@ class ProgressBridge {
   std::unique_ptr<py::error_already_set> error_;
 };
 
-RegistryOptions make_options(std::optional<std::filesystem::path> docker_config, bool use_docker_config,
+Registry make_registry(std::optional<std::filesystem::path> docker_config, bool use_docker_config,
                              std::map<std::string, Credentials> credentials, std::vector<std::string> insecure,
                              std::map<std::string, std::vector<std::string>> mirrors,
                              std::optional<std::filesystem::path> ca_file, std::optional<ClientCertificate> client,
@@ -69,7 +69,7 @@ RegistryOptions make_options(std::optional<std::filesystem::path> docker_config,
   o.jobs = jobs;
   o.retries = retries;
   o.user_agent = std::move(user_agent);
-  return o;
+  return Registry(std::move(o));
 }
 
 void bind_values(py::module_& m) {
@@ -132,7 +132,7 @@ Reference reference_of(const py::object& value) {
 
 void bind_registry_class(py::module_& m) {
   py::class_<Registry>(m, "Registry", "A client of OCI distribution registries.")
-      .def(py::init(&make_options) , py::arg("docker_config") = py::none(), py::arg("use_docker_config") = true,
+      .def(py::init(&make_registry), py::arg("docker_config") = py::none(), py::arg("use_docker_config") = true,
            py::arg("credentials") = std::map<std::string, Credentials>{},
            py::arg("insecure_registries") = std::vector<std::string>{},
            py::arg("mirrors") = std::map<std::string, std::vector<std::string>>{}, py::arg("ca_file") = py::none(),

@@ -27,7 +27,7 @@ static char dir[256];
 static void path_in(char *out, size_t size, const char *name) { snprintf(out, size, "%s/%s", dir, name); }
 
 static int make_rootfs(const char *tarball) {
-  char command[1024];
+  char command[4096];
   snprintf(command, sizeof command,
            "mkdir -p %s/rootfs/bin && echo hi > %s/rootfs/bin/hello && tar -C %s/rootfs -cf %s .", dir, dir, dir,
            tarball);
