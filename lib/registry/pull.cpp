@@ -192,6 +192,23 @@ FetchedDocument index_entry(RegistryClient& client, const std::vector<Endpoint>&
   return document;
 }
 
+/// Tags @p ref as @p root; returns what it names. An ImageStore that names only complete
+/// images refuses an index whose other platforms are absent (not_found): the one manifest
+/// pulled from it is named instead, and the index stays in the store unnamed. Not under
+/// a digest reference, which would then name content of another digest.
+Descriptor name_in_store(ImageStore& store, const Reference& ref, const Descriptor& root,
+                         const std::vector<Descriptor>& manifests) {
+  try {
+    store.tag(ref, root);
+    return root;
+  } catch (const Error& e) {
+    const bool one_manifest_of_an_index = manifests.size() == 1 && manifests.front().digest != root.digest;
+    if (e.kind() != ErrorCode::not_found || !one_manifest_of_an_index || ref.digest()) throw;
+  }
+  store.tag(ref, manifests.front());
+  return manifests.front();
+}
+
 }  // namespace
 
 PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& store, const PullOptions& options) {
@@ -226,7 +243,7 @@ PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& 
     result.manifests.push_back(manifest.resolved.descriptor);
   }
   if (root.document.index) store_document(store, root.document.resolved);
-  store.tag(ref, root.document.resolved.descriptor);
+  result.target = name_in_store(store, ref, root.document.resolved.descriptor, result.manifests);
   result.blobs_downloaded = downloader.downloaded.load();
   result.blobs_skipped = blobs.size() - result.blobs_downloaded;
   return result;
