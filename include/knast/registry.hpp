@@ -161,7 +161,7 @@ struct KNAST_API PullResult {
   Reference reference;                 ///< The reference pulled (and tagged in the store).
   Descriptor target;                   ///< What the reference names in the store now: the index or a manifest (see Registry::pull).
   std::vector<Descriptor> manifests;   ///< The image manifests stored (one per platform pulled).
-  std::uint64_t bytes_downloaded = 0;  ///< Blob bytes received (resumed transfers count once).
+  std::uint64_t bytes_downloaded = 0;  ///< Blob bytes received (a resumed transfer's bytes once; one that started over, again).
   std::size_t blobs_downloaded = 0;    ///< Blobs downloaded.
   std::size_t blobs_skipped = 0;       ///< Blobs already in the store.
 };
