@@ -199,6 +199,22 @@ TEST_F(RegistryPull, AllPlatforms) {
   expect_blobs_intact(s.store, multi_);
 }
 
+TEST_F(RegistryPull, DockerSchema2ListAndManifests) {
+  const std::string digest = kt::push_image(multi_, *registry_, "test/docker:latest", kt::PushFormat::docker_schema2);
+  const Reference name = ref(host(), "test/docker:latest");
+  Registry registry(fast_options());
+  EXPECT_EQ(registry.head(name).media_type, knast::media_type::docker_manifest_list);
+  ScratchStore s;
+  PullOptions options;
+  options.all_platforms = true;
+  const auto result = registry.pull(name, s.store, options);
+  EXPECT_EQ(result.target.digest.string(), digest);
+  EXPECT_EQ(result.target.media_type, knast::media_type::docker_manifest_list);
+  ASSERT_EQ(result.manifests.size(), 2u);
+  for (const auto& m : result.manifests) EXPECT_EQ(m.media_type, knast::media_type::docker_manifest);
+  EXPECT_EQ(s.store.find(name)->digest.string(), digest);
+}
+
 TEST_F(RegistryPull, NoMatchingPlatformListsWhatThereIs) {
   Registry registry(fast_options());
   ScratchStore s;
