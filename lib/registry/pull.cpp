@@ -49,7 +49,8 @@ class BlobSink final : public ResponseSink {
   std::uint64_t received() const noexcept { return received_; }
 
   std::uint64_t written() const noexcept { return writer_ ? writer_->bytes_written() : 0; }
-  bool complete() const noexcept { return writer_ && written() == blob_size(blob_); }
+  /// Whether every byte is in (an empty blob is complete before any writer exists).
+  bool complete() const noexcept { return written() == blob_size(blob_); }
   void commit() { writer().commit(); }
   /// Drops what was written and starts a new writer.
   void restart() {
