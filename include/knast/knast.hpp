@@ -9,4 +9,5 @@
 #include <knast/oci.hpp>
 #include <knast/platform.hpp>
 #include <knast/reference.hpp>
+#include <knast/registry.hpp>
 #include <knast/version.hpp>

@@ -159,9 +159,9 @@ struct KNAST_API PullOptions {
 /// What pull() did.
 struct KNAST_API PullResult {
   Reference reference;                 ///< The reference pulled (and tagged in the store).
-  Descriptor target;                   ///< What the reference now names in the store: a manifest or an index.
+  Descriptor target;                   ///< What the reference names in the store now: the index or a manifest (see Registry::pull).
   std::vector<Descriptor> manifests;   ///< The image manifests stored (one per platform pulled).
-  std::uint64_t bytes_downloaded = 0;  ///< Blob bytes received (resumed transfers count once).
+  std::uint64_t bytes_downloaded = 0;  ///< Blob bytes received (a resumed transfer's bytes once; one that started over, again).
   std::size_t blobs_downloaded = 0;    ///< Blobs downloaded.
   std::size_t blobs_skipped = 0;       ///< Blobs already in the store.
 };
@@ -229,6 +229,12 @@ class KNAST_API Registry {
   /// verified, and committed only when complete. Blobs already present are skipped;
   /// blobs download in parallel. A store lease is held throughout, and the reference is
   /// tagged only when everything is in: a failed or cancelled pull tags nothing.
+  ///
+  /// The reference names what was pulled: the manifest, or the index. A store that names
+  /// only complete images refuses an index whose other platforms are absent; after a
+  /// single-platform pull by tag the reference then names the manifest pulled, the index
+  /// staying in the store unnamed (by digest, the store's refusal is the error).
+  /// PullResult::target says which.
   /// @throws Error not_found (naming the platforms available when none matches),
   ///         integrity, cancelled, network, auth, limit_exceeded, io.
   PullResult pull(const Reference& ref, ImageStore& store, const PullOptions& options = {});

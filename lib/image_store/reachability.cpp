@@ -60,9 +60,12 @@ class Walk {
     pending_.push_back({m.config, true});
   }
 
+  // An index may be partial: a pull of one platform stores the index and that platform's
+  // manifest only (as containerd does), so its entries are optional; what a present
+  // manifest references is still required.
   void push_children(const Index& index) {
     if (index.subject) pending_.push_back({*index.subject, false});
-    for (auto it = index.manifests.rbegin(); it != index.manifests.rend(); ++it) pending_.push_back({*it, true});
+    for (auto it = index.manifests.rbegin(); it != index.manifests.rend(); ++it) pending_.push_back({*it, false});
   }
 
   const BlobAccess& access_;

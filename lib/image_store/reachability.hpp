@@ -29,8 +29,9 @@ struct Reachability {
   /// Every blob reached, present or not: what garbage collection keeps.
   std::set<Digest> reachable;
   /// Required blobs that are absent, in the order met. Not required: a `subject` (the
-  /// spec lets referrers exist before their subject) and layers with `urls` (foreign
-  /// layers are fetched from elsewhere and often not stored).
+  /// spec lets referrers exist before their subject), layers with `urls` (foreign
+  /// layers are fetched from elsewhere and often not stored) and the entries of an index
+  /// (a pull of one platform stores only that platform's manifest).
   std::vector<Descriptor> missing;
   /// Present manifests and indexes that could not be read or parsed, with the reason.
   /// What they reference is unknown, so garbage collection must not run.

@@ -142,8 +142,7 @@ Resolution resolve_reference(RegistryClient& client, const Reference& ref, const
 
 bool is_attestation(const Descriptor& entry) {
   const auto it = entry.annotations.find(std::string(reference_type_annotation));
-  if (it != entry.annotations.end()) return true;
-  return entry.platform && (entry.platform->os == "unknown" || entry.platform->architecture == "unknown");
+  return it != entry.annotations.end() || (entry.platform && detail::is_attestation(*entry.platform));
 }
 
 std::vector<Descriptor> select_manifests(const Index& index, const Platform& wanted, bool all_platforms,

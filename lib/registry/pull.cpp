@@ -15,8 +15,6 @@ inline namespace v0 {
 namespace registry_detail {
 namespace {
 
-std::uint64_t size_of(const Descriptor& blob) { return static_cast<std::uint64_t>(std::max<std::int64_t>(blob.size, 0)); }
-
 /// Streams one blob into the store. After a dropped connection the next attempt asks for
 /// the rest with Range, and the writer carries on hashing from where it stopped; a
 /// registry that ignores the Range gets a fresh start.
@@ -40,23 +38,30 @@ class BlobSink final : public ResponseSink {
   void write(const char* data, std::size_t size) override {
     writer().write(data, size);
     received_ += size;
+    furthest_ = std::max(furthest_, written());
     reporter_.bytes(static_cast<std::int64_t>(size));
   }
-  std::uint64_t progress() const noexcept override { return received_; }
+  /// How far into the blob any attempt got: it grows only when an attempt gets further
+  /// than all before, so a server that keeps dropping the same early part of a blob (or
+  /// ignores Range and drops) runs out of retries instead of looping forever.
+  std::uint64_t progress() const noexcept override { return furthest_; }
+  /// Bytes received, restarts included.
+  std::uint64_t received() const noexcept { return received_; }
 
   std::uint64_t written() const noexcept { return writer_ ? writer_->bytes_written() : 0; }
-  bool complete() const noexcept { return writer_ && written() == size_of(blob_); }
+  /// Whether every byte is in (an empty blob is complete before any writer exists).
+  bool complete() const noexcept { return written() == blob_size(blob_); }
   void commit() { writer().commit(); }
   /// Drops what was written and starts a new writer.
   void restart() {
     reporter_.bytes(-static_cast<std::int64_t>(written()));
     writer_.reset();
-    writer_.emplace(store_.ingest(blob_.digest, size_of(blob_)));
+    writer_.emplace(store_.ingest(blob_.digest, blob_size(blob_)));
   }
 
  private:
   BlobWriter& writer() {
-    if (!writer_) writer_.emplace(store_.ingest(blob_.digest, size_of(blob_)));
+    if (!writer_) writer_.emplace(store_.ingest(blob_.digest, blob_size(blob_)));
     return *writer_;
   }
 
@@ -68,7 +73,7 @@ class BlobSink final : public ResponseSink {
       } catch (const Error&) {
       }
     }
-    if (range && range->first == written() && (!range->complete || *range->complete == size_of(blob_))) return;
+    if (range && range->first == written() && (!range->complete || *range->complete == blob_size(blob_))) return;
     // Not the range asked for: start over without asking for ranges. A TransportError
     // makes the request layer try again.
     ranges_ = false;
@@ -81,7 +86,7 @@ class BlobSink final : public ResponseSink {
   void check_length(const HttpHeaders& headers) const {
     const auto value = headers.get("Content-Length");
     if (!value) return;
-    const std::uint64_t expected = size_of(blob_) - written();
+    const std::uint64_t expected = blob_size(blob_) - written();
     const auto announced = parse_content_length(*value);
     if (!announced || *announced != expected)
       throw Error(ErrorCode::integrity,
@@ -94,6 +99,7 @@ class BlobSink final : public ResponseSink {
   BlobReporter& reporter_;
   std::optional<BlobWriter> writer_;
   std::uint64_t received_ = 0;
+  std::uint64_t furthest_ = 0;
   bool ranges_ = true;
 };
 
@@ -114,12 +120,12 @@ struct Downloader {
       const Endpoint& endpoint = endpoints[i];
       try {
         fetch(endpoint, blob, sink, cancel);
-        bytes_received += sink.progress();
+        bytes_received += sink.received();
         ++downloaded;
         return TransferState::done;
       } catch (const Error& e) {
         if (e.kind() == ErrorCode::cancelled || i + 1 == endpoints.size()) {
-          bytes_received += sink.progress();
+          bytes_received += sink.received();
           throw;
         }
         // Another endpoint may have a good copy; a partial one would only be resumed if
@@ -141,7 +147,7 @@ struct Downloader {
     if (!whole) throw status_error(call.what, response);
     if (!sink.complete())
       throw Error(ErrorCode::network, fmt::format("{}: the transfer ended after {} of {} bytes", call.what,
-                                                  sink.written(), size_of(blob)));
+                                                  sink.written(), blob_size(blob)));
     sink.commit();
   }
 };
@@ -169,7 +175,7 @@ std::vector<Descriptor> blobs_of(const std::vector<FetchedDocument>& manifests) 
 void store_document(ImageStore& store, const ResolvedManifest& document) {
   const Descriptor& d = document.descriptor;
   if (store.has_blob(d.digest)) return;
-  BlobWriter writer = store.ingest(d.digest, size_of(d));
+  BlobWriter writer = store.ingest(d.digest, blob_size(d));
   writer.write(document.bytes);
   writer.commit();
 }
@@ -190,6 +196,23 @@ FetchedDocument index_entry(RegistryClient& client, const std::vector<Endpoint>&
     throw Error(ErrorCode::integrity, fmt::format("{}: is {} bytes, the index says {}", what,
                                                   document.resolved.descriptor.size, entry.size));
   return document;
+}
+
+/// Tags @p ref as @p root; returns what it names. An ImageStore that names only complete
+/// images refuses an index whose other platforms are absent (not_found): the one manifest
+/// pulled from it is named instead, and the index stays in the store unnamed. Not under
+/// a digest reference, which would then name content of another digest.
+Descriptor name_in_store(ImageStore& store, const Reference& ref, const Descriptor& root,
+                         const std::vector<Descriptor>& manifests) {
+  try {
+    store.tag(ref, root);
+    return root;
+  } catch (const Error& e) {
+    const bool one_manifest_of_an_index = manifests.size() == 1 && manifests.front().digest != root.digest;
+    if (e.kind() != ErrorCode::not_found || !one_manifest_of_an_index || ref.digest()) throw;
+  }
+  store.tag(ref, manifests.front());
+  return manifests.front();
 }
 
 }  // namespace
@@ -226,7 +249,7 @@ PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& 
     result.manifests.push_back(manifest.resolved.descriptor);
   }
   if (root.document.index) store_document(store, root.document.resolved);
-  store.tag(ref, root.document.resolved.descriptor);
+  result.target = name_in_store(store, ref, root.document.resolved.descriptor, result.manifests);
   result.blobs_downloaded = downloader.downloaded.load();
   result.blobs_skipped = blobs.size() - result.blobs_downloaded;
   return result;

@@ -21,8 +21,6 @@ inline namespace v0 {
 namespace registry_detail {
 namespace {
 
-std::uint64_t size_of(const Descriptor& blob) { return static_cast<std::uint64_t>(std::max<std::int64_t>(blob.size, 0)); }
-
 /// A byte range of a store file as a request body, counting what was sent.
 class FileBody final : public RequestBody {
  public:
@@ -166,12 +164,12 @@ class Pusher {
       ++counters.mounted;
       return TransferState::mounted;
     }
-    const bool chunked = options_.chunk_size > 0 && size_of(blob) > options_.chunk_size;
+    const bool chunked = options_.chunk_size > 0 && blob_size(blob) > options_.chunk_size;
     const HttpResponse done = chunked ? upload_chunks(blob, *location, reporter, what, cancel)
                                       : upload_whole(blob, *location, reporter, what, cancel);
     if (done.status != 201) throw status_error(what, done);
     check_digest_header(what, done, blob.digest);
-    counters.bytes += size_of(blob);
+    counters.bytes += blob_size(blob);
     ++counters.uploaded;
     return TransferState::done;
   }
@@ -204,7 +202,7 @@ class Pusher {
 
   HttpResponse upload_whole(const Descriptor& blob, const std::string& location, BlobReporter& reporter,
                             const std::string& what, const std::atomic<bool>& cancel) {
-    FileBody body(store_.blob_path(blob.digest), 0, size_of(blob), reporter);
+    FileBody body(store_.blob_path(blob.digest), 0, blob_size(blob), reporter);
     RegistryCall call = make_call(what, "PUT", add_query(location, form_encode({{"digest", blob.digest.string()}})));
     call.headers.push_back("Content-Type: application/octet-stream");
     call.body = &body;
@@ -214,8 +212,8 @@ class Pusher {
 
   HttpResponse upload_chunks(const Descriptor& blob, std::string location, BlobReporter& reporter,
                              const std::string& what, const std::atomic<bool>& cancel) {
-    for (std::uint64_t offset = 0; offset < size_of(blob); offset += options_.chunk_size) {
-      const std::uint64_t length = std::min(options_.chunk_size, size_of(blob) - offset);
+    for (std::uint64_t offset = 0; offset < blob_size(blob); offset += options_.chunk_size) {
+      const std::uint64_t length = std::min(options_.chunk_size, blob_size(blob) - offset);
       FileBody body(store_.blob_path(blob.digest), offset, length, reporter);
       RegistryCall call = make_call(what, "PATCH", location);
       call.headers = {"Content-Type: application/octet-stream",

@@ -5,6 +5,8 @@
 #include "registry/manifests.hpp"
 #include "registry/operations.hpp"
 
+#include "image_store/store_files.hpp"
+
 #include <knast/error.hpp>
 #include <knast/image_store.hpp>
 
@@ -13,6 +15,7 @@
 namespace knast {
 inline namespace v0 {
 
+using detail::in_context;
 using registry_detail::RegistryClient;
 
 struct Registry::Impl {
@@ -21,15 +24,6 @@ struct Registry::Impl {
 };
 
 namespace {
-
-template <typename F>
-auto in_context(const std::string& context, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const Error& e) {
-    throw e.with_context(context);
-  }
-}
 
 /// A registry as the caller spells it ("docker.io", "https://localhost:5000/"), as a
 /// Reference domain. @throws Error invalid_argument.

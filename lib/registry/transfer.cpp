@@ -86,7 +86,7 @@ class Board {
     bool state_changed = true;
     std::uint64_t reported_bytes = 0;
   };
-  std::uint64_t size_of(std::size_t i) const { return static_cast<std::uint64_t>(std::max<std::int64_t>(blobs_[i].size, 0)); }
+  std::uint64_t size_of(std::size_t i) const { return blob_size(blobs_[i]); }
   // A skipped or mounted blob counts as all there; bytes in flight never exceed the size.
   std::uint64_t bytes_of(std::size_t i) const {
     const Entry& entry = entries_[i];

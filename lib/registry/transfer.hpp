@@ -24,6 +24,11 @@ namespace knast {
 inline namespace v0 {
 namespace registry_detail {
 
+/// A descriptor's size as a byte count (a negative size, which parsing refuses, as 0).
+inline std::uint64_t blob_size(const Descriptor& blob) noexcept {
+  return blob.size > 0 ? static_cast<std::uint64_t>(blob.size) : 0;
+}
+
 /// Progress of one blob, as its worker reports it.
 class BlobReporter {
  public:

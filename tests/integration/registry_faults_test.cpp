@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 
 namespace {
@@ -252,6 +253,41 @@ TEST_F(RegistryFaults, DigestReferenceCatchesAWrongManifest) {
   const Error e = error_from([&] { registry.resolve(ref(server().host(), "corrupt-manifest/image@" + server().digest())); });
   EXPECT_EQ(e.kind(), ErrorCode::integrity);
   EXPECT_THAT(e.what(), HasSubstr("not " + server().digest()));
+}
+
+/// Writes @p bytes as a blob of the OCI layout at @p layout; returns its descriptor JSON.
+kt::Json write_blob(const std::filesystem::path& layout, const std::string& bytes, const std::string& media_type) {
+  const Digest digest = Digest::of(bytes);
+  std::filesystem::create_directories(layout / "blobs" / "sha256");
+  std::ofstream(layout / "blobs" / "sha256" / digest.hex(), std::ios::binary) << bytes;
+  return kt::Json{{"mediaType", media_type}, {"digest", digest.string()}, {"size", bytes.size()}};
+}
+
+TEST(RegistryEdgeCases, EmptyBlobIsPulled) {
+  // An image whose only layer is zero bytes long: nothing is ever written for it, and it
+  // must still be committed (and verified: the empty string has a digest too).
+  kt::TempDir dir("knast-empty-blob-");
+  const auto layout = dir.path() / "layout";
+  const kt::Json config = write_blob(layout,
+                                     R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})",
+                                     std::string(knast::media_type::oci_config));
+  const kt::Json layer = write_blob(layout, "", std::string(knast::media_type::oci_layer_tar));
+  const kt::Json manifest = write_blob(
+      layout, kt::Json{{"schemaVersion", 2}, {"mediaType", knast::media_type::oci_manifest}, {"config", config}, {"layers", {layer}}}.dump(),
+      std::string(knast::media_type::oci_manifest));
+  kt::Json entry = manifest;
+  entry["annotations"] = {{"org.opencontainers.image.ref.name", "latest"}};
+  std::ofstream(layout / "index.json") << kt::Json{{"schemaVersion", 2}, {"manifests", {entry}}}.dump();
+  std::ofstream(layout / "oci-layout") << R"({"imageLayoutVersion":"1.0.0"})";
+
+  kt::FaultServer server({.layout = layout});
+  Registry registry(fast_options());
+  ScratchStore s;
+  const Reference name = ref(server.host(), "test/empty:latest");
+  const auto result = registry.pull(name, s.store);
+  EXPECT_EQ(result.blobs_downloaded, 2u);
+  EXPECT_TRUE(s.store.has_blob(Digest::parse(layer.at("digest").get<std::string>())));
+  EXPECT_TRUE(s.store.find(name));
 }
 
 TEST_F(RegistryFaults, MirrorServesWhenItCan) {
