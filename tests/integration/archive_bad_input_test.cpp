@@ -244,6 +244,27 @@ TEST_F(OciArchiveBadInput, LayerDeclaredUncompressedButGzip) {
   EXPECT_THAT(e.what(), HasSubstr("media type declares uncompressed content, but it is gzip"));
 }
 
+TEST_F(OciArchiveBadInput, IndexesNestedTooDeeply) {
+  auto files = saved_entries();
+  auto entry = image.manifest;
+  for (int level = 0; level < 10; ++level) {
+    knast::Index nested;
+    nested.manifests = {entry};
+    const auto json = nested.to_json();
+    files["blobs/sha256/" + Digest::of(json).hex()] = json;
+    entry.media_type = knast::media_type::oci_index;
+    entry.digest = Digest::of(json);
+    entry.size = static_cast<std::int64_t>(json.size());
+  }
+  entry.annotations = {{std::string(knast::ref_name_annotation), "deep:1"}};
+  knast::Index index;
+  index.manifests = {entry};
+  files["index.json"] = index.to_json();
+  const auto e = load_error(tar_of(as_entries(files)));
+  EXPECT_EQ(e.kind(), ErrorCode::limit_exceeded);
+  EXPECT_THAT(e.what(), HasSubstr("indexes nested deeper than 8 levels"));
+}
+
 TEST_F(OciArchiveBadInput, BadLayoutIndexAndNames) {
   auto files = saved_entries();
   files["oci-layout"] = R"({"imageLayoutVersion": "9.9.9"})";

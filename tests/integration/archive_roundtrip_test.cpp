@@ -206,6 +206,17 @@ TEST_F(ArchiveLayouts, ClassicDockerLayoutWithADuplicateLayerLinked) {
   EXPECT_EQ(slurp(store.blob_path(ids[1])), top);
 }
 
+TEST_F(ArchiveLayouts, HardLinksAndDotSlashNames) {
+  const auto layer = rootfs_tar("linked");
+  const auto image = load_one({
+      tar_dir("./"), tar_file("./c.json", config_json({Digest::of(layer)})), tar_file("./a/layer.tar", layer),
+      tar_hardlink("./b/layer.tar", "./a/layer.tar"),
+      tar_file("./manifest.json", Json::array({{{"Config", "c.json"}, {"RepoTags", {"linked:1"}},
+                                                {"Layers", {"./b/layer.tar"}}}}).dump()),
+  });
+  EXPECT_EQ(image.manifest.layers.at(0).digest, Digest::of(layer));
+}
+
 TEST_F(ArchiveLayouts, Docker25OciLayoutInsideWithManifestJson) {
   const auto layer = rootfs_tar("layer");
   const auto config = config_json({Digest::of(layer)});
