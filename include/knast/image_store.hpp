@@ -11,8 +11,13 @@
 ///                            reference ("docker.io/library/alpine:3.20")
 /// blobs/sha256/<hex>         content, written once, verified before it becomes visible
 /// knast/                     knast's private files, ignored by other tools:
-///   index.lock, gc.lock      cross-process locks (flock)
-///   ingest/                  blobs being written; never visible under blobs/
+///   index.lock, gc.lock      cross-process locks (flock): index.lock is held exclusively
+///                            around every read-modify-write of index.json (which is
+///                            replaced by rename, so readers need no lock); gc.lock is
+///                            shared by leases and blob writers, exclusive by garbage
+///                            collection (taken before index.lock, never after)
+///   ingest/                  blobs being written, each flocked by its writer; never
+///                            visible under blobs/
 /// ```
 #pragma once
 
@@ -77,6 +82,12 @@ class KNAST_API BlobWriter {
 
 /// Keeps garbage collection away while held: blobs written under a lease but not yet
 /// referenced by index.json (a pull in progress) are not collected. Move-only.
+///
+/// A lease (like a live BlobWriter) is a shared flock(2) on `knast/gc.lock`, and
+/// collect_garbage() waits for every one of them, the calling process's own included:
+/// never collect on a thread that holds a lease or an unfinished writer of the same store.
+/// The descriptor is close-on-exec, but a child forked (without exec) while a lease is held
+/// shares the lock until it exits.
 class KNAST_API StoreLease {
  public:
   ~StoreLease();
@@ -190,17 +201,23 @@ class KNAST_API ImageStore {
   // ---- Names -----------------------------------------------------------------------
 
   /// Points @p name at @p target (a manifest or index already in the store), replacing
-  /// whatever it pointed at. @throws Error not_found if the target blob is missing.
+  /// whatever it pointed at. The target and everything it references (config, layers,
+  /// index entries; not a `subject`) must be present, so a name never points at an image
+  /// that cannot be used. @throws Error not_found naming the first missing blob;
+  /// invalid_argument if the target is not a manifest or an index; integrity if one of
+  /// its documents is corrupt.
   void tag(const Reference& name, const Descriptor& target);
   /// Removes the name. @throws Error not_found.
   void untag(const Reference& name);
   /// The entry for @p name, if there is one.
   std::optional<Descriptor> find(const Reference& name) const;
-  /// Every named image, sorted by name.
+  /// Every named image, sorted by name. An image whose blobs cannot be read is listed with
+  /// its name and target only (verify() says what is wrong with it).
   std::vector<ImageSummary> list() const;
   /// Resolves a name ("alpine:3.20", "docker.io/library/alpine:3.20") or a manifest or
-  /// index digest ("sha256:…", or a unique hex prefix) down to one manifest, choosing
-  /// from an index with @p platform (default: the host's).
+  /// index digest ("sha256:…", or a unique hex prefix of one that a name reaches) down to
+  /// one manifest, choosing from an index with @p platform (default: the host's). A single
+  /// manifest is checked against @p platform only when one is given.
   /// @throws Error not_found (naming the platforms available when none matches), integrity.
   ResolvedImage resolve(std::string_view name_or_digest, const std::optional<Platform>& platform = std::nullopt) const;
   /// Removes the name and then every blob nothing else references. @throws Error not_found.
@@ -209,7 +226,9 @@ class KNAST_API ImageStore {
   // ---- Maintenance -----------------------------------------------------------------
 
   /// Removes blobs no name reaches (index → manifests → config and layers) and abandoned
-  /// ingest files. Never touches a blob while a lease or writer is live (waits for them).
+  /// ingest files. Never touches a blob while a lease or writer is live (waits for them;
+  /// see StoreLease). Removes nothing, with an error, when a reachable manifest or index
+  /// cannot be read, since what it references is then unknown.
   GcReport collect_garbage(bool dry_run = false);
   /// Rehashes every blob and checks every reachable one is present.
   VerifyReport verify() const;

@@ -40,7 +40,7 @@ struct BlobWriter::State {
                        files.root.string());
   }
   void check_live() const {
-    if (finished) throw Error(ErrorCode::internal, "BlobWriter used after commit() or abort()");
+    if (finished) throw Error(ErrorCode::internal, "BlobWriter used after commit(), abort() or a failed write");
   }
   void drop() noexcept {
     if (finished) return;

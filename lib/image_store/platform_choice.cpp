@@ -12,17 +12,20 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
-// Attestation manifests (platform unknown/unknown) are not something a user can pick.
 std::string list_platforms(const std::vector<Platform>& available) {
   std::vector<std::string> names;
   for (const auto& platform : available)
-    if (platform.os != "unknown") names.push_back(platform.string());
+    if (!is_attestation(platform)) names.push_back(platform.string());
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
 }
 
 }  // namespace
+
+bool is_attestation(const Platform& platform) noexcept {
+  return platform.os == "unknown" && platform.architecture == "unknown";
+}
 
 std::size_t choose_platform(const std::vector<Platform>& available, const Platform& wanted, std::string_view what) {
   const PlatformMatcher matcher(wanted);

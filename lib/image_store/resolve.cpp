@@ -41,9 +41,7 @@ bool is_hex_prefix(std::string_view text) {
 
 // Every manifest and index the names reach: what a digest or a prefix may designate.
 std::vector<Descriptor> known_documents(const StoreFiles& files, const Index& index) {
-  const detail::BlobAccess access{[&](const Digest& d) { return detail::blob_exists(files, d); },
-                                  [&](const Descriptor& d) { return detail::read_document(files, d); }};
-  return detail::walk_references(index.manifests, access).documents;
+  return detail::walk_from(files, index.manifests).documents;
 }
 
 // A digest no name reaches, but whose blob is here: its type is read from the content.

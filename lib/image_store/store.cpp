@@ -4,6 +4,7 @@
 #include <knast/image_store.hpp>
 
 #include "image_store/index_edit.hpp"
+#include "image_store/platform_choice.hpp"
 #include "image_store/reachability.hpp"
 #include "image_store/store_files.hpp"
 
@@ -80,11 +81,6 @@ void initialise(const StoreFiles& files) {
 
 // ---- names -----------------------------------------------------------------------------
 
-detail::BlobAccess blob_access(const StoreFiles& files) {
-  return {[&files](const Digest& d) { return detail::blob_exists(files, d); },
-          [&files](const Descriptor& d) { return detail::read_document(files, d); }};
-}
-
 void check_taggable(const Descriptor& target) {
   if (!is_manifest_media_type(target.media_type) && !is_index_media_type(target.media_type))
     throw Error(ErrorCode::invalid_argument,
@@ -94,7 +90,7 @@ void check_taggable(const Descriptor& target) {
 // The target and everything it needs must be present, or the name would point at an
 // image nobody can use.
 void check_complete(const StoreFiles& files, const Descriptor& target) {
-  const auto found = detail::walk_references({target}, blob_access(files));
+  const auto found = detail::walk_from(files, {target});
   if (!found.unreadable.empty()) throw found.unreadable.front().second;
   if (!found.missing.empty()) {
     const auto& blob = found.missing.front();
@@ -105,9 +101,6 @@ void check_complete(const StoreFiles& files, const Descriptor& target) {
 
 // ---- list ------------------------------------------------------------------------------
 
-// BuildKit's attestation manifests carry the platform unknown/unknown: not an image.
-bool is_runnable(const Platform& p) { return p.os != "unknown" && p.architecture != "unknown"; }
-
 void summarize_manifest(const StoreFiles& files, const Descriptor& target, ImageSummary& summary) {
   const Manifest manifest = Manifest::parse(detail::read_document(files, target));
   summary.size = manifest.total_size();
@@ -117,11 +110,11 @@ void summarize_manifest(const StoreFiles& files, const Descriptor& target, Image
 }
 
 void summarize_index(const StoreFiles& files, const Descriptor& target, ImageSummary& summary) {
-  const auto found = detail::walk_references({target}, blob_access(files));
+  const auto found = detail::walk_from(files, {target});
   for (const auto& document : found.documents) {
     if (is_index_media_type(document.media_type)) {
       for (const auto& entry : Index::parse(detail::read_document(files, document)).manifests)
-        if (entry.platform && is_runnable(*entry.platform) && is_manifest_media_type(entry.media_type))
+        if (entry.platform && !detail::is_attestation(*entry.platform) && is_manifest_media_type(entry.media_type))
           summary.platforms.push_back(*entry.platform);
     } else {
       const auto size = Manifest::parse(detail::read_document(files, document)).total_size();
@@ -155,23 +148,19 @@ ImageStore ImageStore::open(const fs::path& root, OpenMode mode) {
   const fs::path absolute = fs::absolute(root).lexically_normal();
   return in_context(fmt::format("open store {}", absolute.string()), [&] {
     const StoreFiles files(absolute);
-    try {
-      switch (classify(files)) {
-        case Found::layout:
-          check_layout(files);
-          break;
-        case Found::missing:
-        case Found::empty:
-          if (mode == OpenMode::must_exist)
-            throw Error(ErrorCode::not_found, "there is no OCI image layout (no oci-layout file)");
-          initialise(files);
-          break;
-        case Found::foreign:
-          throw Error(ErrorCode::invalid_argument,
-                      "the folder is not empty and not an OCI image layout (no oci-layout file); refusing to write to it");
-      }
-    } catch (const fs::filesystem_error& e) {
-      throw Error(e.code(), e.what());
+    switch (classify(files)) {
+      case Found::layout:
+        check_layout(files);
+        break;
+      case Found::missing:
+      case Found::empty:
+        if (mode == OpenMode::must_exist)
+          throw Error(ErrorCode::not_found, "there is no OCI image layout (no oci-layout file)");
+        initialise(files);
+        break;
+      case Found::foreign:
+        throw Error(ErrorCode::invalid_argument,
+                    "the folder is not empty and not an OCI image layout (no oci-layout file); refusing to write to it");
     }
     return ImageStore(absolute);
   });

@@ -78,6 +78,15 @@ std::string read_document(const StoreFiles& files, const Descriptor& descriptor)
   return bytes;
 }
 
+BlobAccess blob_access(const StoreFiles& files) {
+  return {[&files](const Digest& d) { return blob_exists(files, d); },
+          [&files](const Descriptor& d) { return read_document(files, d); }};
+}
+
+Reachability walk_from(const StoreFiles& files, const std::vector<Descriptor>& roots) {
+  return walk_references(roots, blob_access(files));
+}
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace knast

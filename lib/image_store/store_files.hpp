@@ -4,6 +4,7 @@
 
 #include "core/unique_fd.hpp"
 #include "image_store/posix_io.hpp"
+#include "image_store/reachability.hpp"
 
 #include <knast/digest.hpp>
 #include <knast/error.hpp>
@@ -64,13 +65,22 @@ std::string read_verified_blob(const StoreFiles& files, const Digest& digest, st
 /// at most the limit of its media type).
 std::string read_document(const StoreFiles& files, const Descriptor& descriptor);
 
-/// Runs @p action; an Error it throws gets "@p context: " before its message.
+/// The walk's access to this store's blobs (documents read with read_document()).
+/// @p files must outlive the result.
+BlobAccess blob_access(const StoreFiles& files);
+/// Everything reachable from @p roots in this store.
+Reachability walk_from(const StoreFiles& files, const std::vector<Descriptor>& roots);
+
+/// Runs @p action; an Error it throws gets "@p context: " before its message, and a
+/// std::filesystem error becomes an Error with the same error code.
 template <typename F>
 auto in_context(std::string_view context, F&& action) -> decltype(action()) {
   try {
     return action();
   } catch (const Error& e) {
     throw e.with_context(context);
+  } catch (const fs::filesystem_error& e) {
+    throw Error(e.code(), e.what()).with_context(context);
   }
 }
 

@@ -124,6 +124,21 @@ TEST(ImageStoreBlobs, IngestStreamsAndVerifies) {
   EXPECT_EQ(ingest_files(dir.path()), 0u);
 }
 
+TEST(ImageStoreBlobs, Sha512BlobsGoUnderTheirOwnFolderAndVerify) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  const auto digest = Digest::of(std::string_view("wide"), knast::DigestAlgorithm::sha512);
+  auto writer = store.ingest(digest);
+  writer.write("wide");
+  EXPECT_EQ(writer.commit(), digest);
+  EXPECT_EQ(slurp(dir / ("blobs/sha512/" + digest.hex())), "wide");
+  EXPECT_EQ(store.read_blob(digest, 4), "wide");
+  const auto report = store.verify();
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.blobs_checked, 1u);
+  EXPECT_EQ(store.collect_garbage().removed, std::vector<Digest>{digest});
+}
+
 TEST(ImageStoreBlobs, DigestMismatchLeavesNothingBehind) {
   TempDir dir;
   auto store = ImageStore::open(dir.path());

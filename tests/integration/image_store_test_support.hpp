@@ -7,11 +7,13 @@
 #include <knast/image_store.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -88,7 +90,7 @@ inline std::size_t ingest_files(const fs::path& store) {
 /// A tar (gzip-compressed when @p gzip) of regular files {path, content}, made by
 /// libarchive with fixed times and owners so the same files always give the same bytes.
 inline std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files, bool gzip) {
-  std::vector<char> buffer(1 << 22);
+  std::vector<char> buffer(16 << 20);
   std::size_t used = 0;
   archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
@@ -171,5 +173,73 @@ inline int run(const std::string& command, std::string* output = nullptr) {
 
 /// Parses a reference (test inputs are valid).
 inline Reference reference(std::string_view text) { return Reference::parse(text); }
+
+}  // namespace store_test
+
+namespace store_test {
+
+/// A forked child running @p body and exiting with what it returns (1 if it throws).
+/// The child never returns into the test framework.
+template <typename F>
+pid_t fork_child(F&& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int status = 1;
+    try {
+      status = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
+    }
+    std::fflush(stderr);
+    ::_exit(status);
+  }
+  return pid;
+}
+
+/// Waits for @p pid; its exit status, or 128 + signal.
+inline int wait_child(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Whether @p pid is still running (not reaped).
+inline bool still_running(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, WNOHANG) == 0;
+}
+
+/// A pipe a parent writes to once to release children blocked in wait().
+class Barrier {
+ public:
+  Barrier() {
+    if (::pipe(fds_) != 0) throw std::runtime_error("pipe failed");
+  }
+  ~Barrier() {
+    ::close(fds_[0]);
+    ::close(fds_[1]);
+  }
+  Barrier(const Barrier&) = delete;
+  Barrier& operator=(const Barrier&) = delete;
+  /// In a child: blocks until release(). (The child's copy of the write end is closed
+  /// first, or the parent's release could never be seen as end of file.)
+  void wait() {
+    ::close(fds_[1]);
+    fds_[1] = -1;
+    char c;
+    while (::read(fds_[0], &c, 1) < 0 && errno == EINTR) {
+    }
+  }
+  /// In the parent: closing the write end wakes every reader at once.
+  void release() {
+    ::close(fds_[1]);
+    fds_[1] = -1;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
 
 }  // namespace store_test
