@@ -112,6 +112,21 @@ TEST_F(ArchiveBadInput, LayerNotMatchingItsDiffId) {
   EXPECT_FALSE(store.has_blob(Digest::of(layer)));  // refused before it was published
 }
 
+TEST_F(ArchiveBadInput, BlobsOfAFailedLoadAreGarbageThatCollectionRemoves) {
+  const auto blobs_before = snapshot(store.root() / "blobs");
+  const auto other = rootfs_tar("other");
+  // The first layer is good and committed; the second does not match its diff_id.
+  const auto e = load_error(tar_of({tar_file("c.json", config_json({Digest::of(layer), Digest::of(layer)})),
+                                    tar_file("1.tar", layer), tar_file("2.tar", other),
+                                    tar_file("manifest.json", manifest_json({"1.tar", "2.tar"}))}));
+  EXPECT_EQ(e.kind(), ErrorCode::integrity);
+  EXPECT_THAT(e.what(), HasSubstr("entry \"2.tar\""));
+  EXPECT_TRUE(store.has_blob(Digest::of(layer)));  // committed before the second failed
+  EXPECT_FALSE(store.has_blob(Digest::of(other)));
+  store.collect_garbage();
+  EXPECT_EQ(snapshot(store.root() / "blobs"), blobs_before);
+}
+
 TEST_F(ArchiveBadInput, CompressedLayerNotMatchingItsDiffId) {
   const auto other = rootfs_tar("other");
   const auto zipped = compressed(layer, Filter::gzip);
