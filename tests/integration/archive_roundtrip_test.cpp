@@ -217,6 +217,16 @@ TEST_F(ArchiveLayouts, HardLinksAndDotSlashNames) {
   EXPECT_EQ(image.manifest.layers.at(0).digest, Digest::of(layer));
 }
 
+TEST_F(ArchiveLayouts, ImagesWithoutRepoTagsAreSkipped) {
+  const auto layer = rootfs_tar("named");
+  spit(dir / "in.tar", tar_of({tar_file("c.json", config_json({Digest::of(layer)})), tar_file("l.tar", layer),
+                               tar_file("manifest.json", Json::array({
+                                   {{"Config", "gone.json"}, {"RepoTags", nullptr}, {"Layers", {"gone.tar"}}},
+                                   {{"Config", "c.json"}, {"RepoTags", {"named:1"}}, {"Layers", {"l.tar"}}},
+                               }).dump())}));
+  EXPECT_THAT(store.load(dir / "in.tar"), ElementsAre(reference("named:1")));
+}
+
 TEST_F(ArchiveLayouts, Docker25OciLayoutInsideWithManifestJson) {
   const auto layer = rootfs_tar("layer");
   const auto config = config_json({Digest::of(layer)});
