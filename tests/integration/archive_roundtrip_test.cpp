@@ -217,6 +217,15 @@ TEST_F(ArchiveLayouts, HardLinksAndDotSlashNames) {
   EXPECT_EQ(image.manifest.layers.at(0).digest, Digest::of(layer));
 }
 
+TEST_F(ArchiveLayouts, LargeConfigsAreReadInTheirOwnPass) {
+  const auto layer = rootfs_tar("big");
+  const auto config = config_json({Digest::of(layer)}, std::string(300 << 10, 'x'));  // over what the scan keeps
+  const auto image = load_one({tar_file("c.json", config), tar_file("l.tar", layer),
+                               tar_file("manifest.json", Json::array({{{"Config", "c.json"}, {"RepoTags", {"big:1"}},
+                                                                       {"Layers", {"l.tar"}}}}).dump())});
+  EXPECT_EQ(image.manifest.config.digest, Digest::of(config));
+}
+
 TEST_F(ArchiveLayouts, ImagesWithoutRepoTagsAreSkipped) {
   const auto layer = rootfs_tar("named");
   spit(dir / "in.tar", tar_of({tar_file("c.json", config_json({Digest::of(layer)})), tar_file("l.tar", layer),
