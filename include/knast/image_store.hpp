@@ -161,11 +161,15 @@ enum class ArchiveFormat {
 /// Configuration changes for import_rootfs(), as `docker import --change` takes them.
 struct KNAST_API ImportOptions {
   /// Dockerfile-style instructions: "CMD [\"sh\"]", "ENTRYPOINT /bin/app", "ENV A=b",
-  /// "WORKDIR /srv", "USER 1000:1000", "EXPOSE 80/tcp", "LABEL k=v".
+  /// "WORKDIR /srv", "USER 1000:1000", "EXPOSE 80/tcp", "LABEL k=v", also VOLUME and
+  /// STOPSIGNAL, with docker's rules: JSON or shell form (["/bin/sh","-c",…]) for CMD and
+  /// ENTRYPOINT; `ENV A=b C="d e"` or the legacy `ENV A b`; quotes, escapes and $VAR /
+  /// ${VAR:-word} expansion in the other arguments; EXPOSE 80 → "80/tcp". Any other
+  /// instruction is refused (invalid_argument naming it).
   std::vector<std::string> changes;
-  Platform platform = Platform::host();  ///< The image's platform.
-  std::optional<std::string> created;    ///< RFC 3339 time; default: now.
-  std::optional<std::string> comment;    ///< History comment.
+  Platform platform = Platform::host();  ///< The image's platform (normalised).
+  std::optional<std::string> created;    ///< RFC 3339 time; default: now (UTC, seconds).
+  std::optional<std::string> comment;    ///< History comment; default: "Imported from <file name>".
 };
 
 /// An OCI image layout on disk. Safe to share between threads and processes.
@@ -247,10 +251,36 @@ class KNAST_API ImageStore {
   /// tags the images it names. Returns the names loaded. Entries with `..` or absolute
   /// names, and manifests that point outside the archive, are refused; on any error the
   /// store keeps no new name.
+  ///
+  /// The archive (a tar, possibly gzip/zstd/xz/bzip2-compressed as a whole) is read in
+  /// passes: entry headers first, then the small documents, then the layers, streamed
+  /// into the store and checked against their diff_ids (memory stays flat). A docker
+  /// archive's manifest.json is read when there is one (classic `<id>/layer.tar`,
+  /// skopeo's `<digest>.tar` and docker ≥ 25's `blobs/sha256/…` layouts); its configs are
+  /// kept byte for byte and each image gets a new OCI manifest whose layers are the layer
+  /// files as they are: uncompressed (`…layer.v1.tar`, digest = diff_id), gzip or zstd
+  /// (told by their magic bytes); bzip2 or xz ones are stored decompressed. An OCI
+  /// archive's blobs keep their digests; its images are named by the
+  /// io.containerd.image.name or else the org.opencontainers.image.ref.name annotation,
+  /// parsed as a reference. Images without a name are skipped.
+  /// @throws Error invalid_argument (malformed or unsafe archive), integrity (content
+  ///         that does not match a digest or diff_id), limit_exceeded, unsupported, io.
   std::vector<Reference> load(const std::filesystem::path& archive);
-  /// Writes @p names (with their blobs) to @p archive in @p format.
+  /// Writes @p names (with their blobs) to @p archive in @p format, atomically (a
+  /// temporary file beside it is renamed once complete); every blob's digest is checked as
+  /// it is copied. `docker`: skopeo's docker-archive layout (`<config hex>.json`,
+  /// `<blob digest hex>.tar` with each layer as stored — docker load and skopeo accept
+  /// gzip and zstd layer files —, legacy `<id>/` folders, manifest.json, repositories); a
+  /// name of an index is saved as the host platform's manifest. `oci`: an OCI layout with
+  /// the full name in both name annotations; indexes are kept whole.
+  /// @throws Error not_found (a name), integrity (a damaged blob), io.
   void save(const std::vector<Reference>& names, const std::filesystem::path& archive, ArchiveFormat format) const;
-  /// Imports a plain root filesystem tarball as a one-layer image named @p name.
+  /// Imports a plain root filesystem tarball as a one-layer image named @p name (a tag).
+  /// The tarball is read once and stored as it is — uncompressed (no time spent
+  /// compressing; a push compresses), or gzip or zstd as given —, its diff_id hashed on
+  /// the way and its tar structure checked; bzip2 or xz are stored decompressed. The
+  /// config comes from @p options (see ImportOptions). Returns the image as stored.
+  /// @throws Error invalid_argument (a bad change, platform, `created`, or not a tar).
   ResolvedImage import_rootfs(const std::filesystem::path& tarball, const Reference& name, const ImportOptions& options = {});
 
  private:

@@ -33,6 +33,7 @@ namespace {
 
 // The files one manifest.json entry names, resolved through links to regular files.
 struct ImageFiles {
+  std::size_t index = 0;  // in manifest.json
   std::string config;
   std::vector<std::string> layers;
 };
@@ -43,6 +44,7 @@ std::string file_named(const ArchiveFile& archive, const std::string& name, std:
 
 ImageFiles files_of(const ArchiveFile& archive, const DockerArchiveImage& image, std::size_t index) {
   ImageFiles files;
+  files.index = index;
   files.config = file_named(archive, image.config, fmt::format("manifest.json: [{}].Config", index));
   for (std::size_t i = 0; i < image.layers.size(); ++i)
     files.layers.push_back(file_named(archive, image.layers[i], fmt::format("manifest.json: [{}].Layers[{}]", index, i)));
@@ -59,8 +61,8 @@ std::map<std::string, Digest, std::less<>> expected_diff_ids(const std::vector<I
     const auto& diff_ids = configs[i].diff_ids;
     if (diff_ids.size() != layers.size())
       throw Error(ErrorCode::invalid_argument,
-                  fmt::format("manifest.json: [{}] lists {} layers, but its config {} has {} diff_ids", i, layers.size(),
-                              quote_text(files[i].config), diff_ids.size()));
+                  fmt::format("manifest.json: [{}] lists {} layers, but its config {} has {} diff_ids", files[i].index,
+                              layers.size(), quote_text(files[i].config), diff_ids.size()));
     for (std::size_t j = 0; j < layers.size(); ++j) {
       const auto [it, inserted] = out.emplace(layers[j], diff_ids[j]);
       if (!inserted && it->second != diff_ids[j])
@@ -136,11 +138,12 @@ std::string write_legacy_layers(TarWriter& out, const ResolvedImage& image, std:
 
 std::vector<NamedTarget> load_docker_archive(ImageStore& store, ArchiveFile& archive, std::string_view manifest_json) {
   const auto images = parse_docker_manifest(manifest_json);
-  if (std::all_of(images.begin(), images.end(), [](const DockerArchiveImage& i) { return i.names.empty(); }))
+  std::vector<ImageFiles> files;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    if (!images[i].names.empty()) files.push_back(files_of(archive, images[i], i));  // else no name would keep it
+  if (files.empty())
     throw Error(ErrorCode::invalid_argument,
                 "manifest.json names no image (no RepoTags); the store keeps images by name, so there is nothing to load");
-  std::vector<ImageFiles> files;
-  for (std::size_t i = 0; i < images.size(); ++i) files.push_back(files_of(archive, images[i], i));
 
   ArchiveFile::DocumentLimits config_limits;
   for (const auto& f : files) config_limits.emplace(f.config, max_config_bytes);
@@ -163,10 +166,10 @@ std::vector<NamedTarget> load_docker_archive(ImageStore& store, ArchiveFile& arc
   const auto layers = commits.results();
 
   std::vector<NamedTarget> targets;
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    const auto config = store.put_blob(config_bytes.at(files[i].config), std::string(media_type::oci_config));
-    const auto manifest = put_manifest(store, config, files[i], layers);
-    for (const auto& name : images[i].names) targets.push_back({name, manifest});
+  for (const auto& f : files) {
+    const auto config = store.put_blob(config_bytes.at(f.config), std::string(media_type::oci_config));
+    const auto manifest = put_manifest(store, config, f, layers);
+    for (const auto& name : images[f.index].names) targets.push_back({name, manifest});
   }
   return targets;
 }

@@ -60,10 +60,17 @@ struct LayerPlan {
 // archive pass per level for the small documents, then streams the layers in one pass.
 class OciLoader {
  public:
+  // Each level costs a pass over the archive; real images need three (index, manifest,
+  // config) or four.
+  static constexpr std::size_t max_levels = 8;
+
   OciLoader(ImageStore& store, ArchiveFile& archive) : store_(store), archive_(archive) {}
 
   void load(const std::vector<Descriptor>& roots) {
-    for (auto level = roots; !level.empty();) level = read_level(level);
+    std::size_t depth = 0;
+    for (auto level = roots; !level.empty(); level = read_level(level))
+      if (++depth > max_levels)
+        throw Error(ErrorCode::limit_exceeded, fmt::format("index.json: indexes nested deeper than {} levels", max_levels));
     stream_layers(plan_layers());
     for (const auto& [digest, document] : documents_) put_document(document.first, document.second);
   }

@@ -16,6 +16,12 @@ namespace {
 // seeking over large entries does not read them anyway; streaming passes use large ones.
 constexpr std::size_t scan_block_bytes = std::size_t{64} << 10;
 
+// The scan keeps small files (configs, manifests, indexes) in memory, up to a total,
+// so that reading the documents an archive's metadata names needs no further pass: one
+// pass less over an archive compressed as a whole means one decompression less.
+constexpr std::size_t max_kept_file_bytes = std::size_t{256} << 10;
+constexpr std::size_t max_kept_bytes = std::size_t{16} << 20;
+
 // A chain of links longer than this is taken for a loop.
 constexpr int max_link_hops = 16;
 
@@ -106,12 +112,22 @@ std::string ArchiveFile::read_document(std::uint64_t size, std::size_t limit, ar
 
 ArchiveFile::Documents ArchiveFile::scan(const DocumentLimits& wanted) {
   entries_.clear();
+  small_files_.clear();
+  std::size_t kept_bytes = 0;
   Documents documents;
   pass(scan_block_bytes, [&](const std::string& name, archive* a, archive_entry* entry) {
     record(name, entry);
     const auto& found = entries_.at(name);
-    if (const auto limit = wanted.find(name); limit != wanted.end() && found.kind == EntryKind::file)
-      documents.emplace(name, read_document(found.size, limit->second, a));
+    if (found.kind != EntryKind::file) return;
+    const auto limit = wanted.find(name);
+    const bool keep = found.size <= max_kept_file_bytes && kept_bytes + found.size <= max_kept_bytes;
+    if (limit == wanted.end() && !keep) return;
+    auto bytes = read_document(found.size, limit == wanted.end() ? max_kept_file_bytes : limit->second, a);
+    if (keep) {
+      kept_bytes += bytes.size();
+      small_files_.emplace(name, bytes);
+    }
+    if (limit != wanted.end()) documents.emplace(name, std::move(bytes));
   });
   return documents;
 }
@@ -140,11 +156,24 @@ std::string ArchiveFile::regular_file(std::string_view name) const {
 
 ArchiveFile::Documents ArchiveFile::read(const DocumentLimits& wanted) {
   Documents documents;
+  DocumentLimits missing;
+  for (const auto& [name, limit] : wanted) {
+    const auto kept = small_files_.find(name);
+    if (kept == small_files_.end()) {
+      missing.emplace(name, limit);
+    } else if (kept->second.size() > limit) {
+      throw Error(ErrorCode::limit_exceeded, fmt::format("{}: is {} bytes, over the limit of {} bytes",
+                                                         entry_context(name), kept->second.size(), limit));
+    } else {
+      documents.emplace(name, kept->second);
+    }
+  }
+  if (missing.empty()) return documents;  // no pass needed
   pass(scan_block_bytes, [&](const std::string& name, archive* a, archive_entry*) {
-    if (const auto limit = wanted.find(name); limit != wanted.end())
+    if (const auto limit = missing.find(name); limit != missing.end())
       documents.emplace(name, read_document(size_of(name), limit->second, a));
   });
-  for (const auto& [name, limit] : wanted)
+  for (const auto& [name, limit] : missing)
     if (!documents.contains(name))
       throw Error(ErrorCode::invalid_argument, fmt::format("{}: vanished from the archive while it was read",
                                                            entry_context(name)));

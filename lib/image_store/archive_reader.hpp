@@ -47,8 +47,9 @@ class ArchiveFile {
   explicit ArchiveFile(std::filesystem::path path) : path_(std::move(path)) {}
 
   /// The first pass: lists every entry, refusing unsafe names, duplicates and damage
-  /// (a truncated archive fails here, before anything is written anywhere), and reads
-  /// those of @p wanted that are present, if they are regular files.
+  /// (a truncated archive fails here, before anything is written anywhere), reads
+  /// those of @p wanted that are present, if they are regular files, and keeps small
+  /// files in memory (at most 256 KiB each, 16 MiB in all) for read().
   Documents scan(const DocumentLimits& wanted);
 
   /// Whether the scan found an entry @p name.
@@ -61,7 +62,7 @@ class ArchiveFile {
   /// Size of the regular file @p name.
   std::uint64_t size_of(std::string_view name) const { return entries_.find(name)->second.size; }
 
-  /// A pass reading the regular files @p wanted names into memory.
+  /// The regular files @p wanted names, from what the scan kept or else in a pass.
   /// @throws Error limit_exceeded for a file over its limit.
   Documents read(const DocumentLimits& wanted);
 
@@ -76,6 +77,7 @@ class ArchiveFile {
 
   std::filesystem::path path_;
   std::map<std::string, ArchiveEntry, std::less<>> entries_;
+  Documents small_files_;  // kept by the scan
 };
 
 }  // namespace detail

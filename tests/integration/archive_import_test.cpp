@@ -106,6 +106,12 @@ TEST_F(ArchiveImport, DefaultsCreatedToNowAndCommentsTheFileName) {
   EXPECT_EQ(image.config.platform(), Platform::host().normalized());
 }
 
+TEST_F(ArchiveImport, AnEmptyTarIsAnEmptyLayer) {
+  const auto empty = tar_of({});
+  const auto image = import(empty);
+  EXPECT_EQ(image.config.diff_ids, std::vector{Digest::of(empty)});
+}
+
 TEST_F(ArchiveImport, RefusesWhatIsNotATar) {
   auto e = import_error(std::string(3000, 'x'));
   EXPECT_EQ(e.kind(), ErrorCode::invalid_argument);

@@ -206,6 +206,36 @@ TEST_F(ArchiveLayouts, ClassicDockerLayoutWithADuplicateLayerLinked) {
   EXPECT_EQ(slurp(store.blob_path(ids[1])), top);
 }
 
+TEST_F(ArchiveLayouts, HardLinksAndDotSlashNames) {
+  const auto layer = rootfs_tar("linked");
+  const auto image = load_one({
+      tar_dir("./"), tar_file("./c.json", config_json({Digest::of(layer)})), tar_file("./a/layer.tar", layer),
+      tar_hardlink("./b/layer.tar", "./a/layer.tar"),
+      tar_file("./manifest.json", Json::array({{{"Config", "c.json"}, {"RepoTags", {"linked:1"}},
+                                                {"Layers", {"./b/layer.tar"}}}}).dump()),
+  });
+  EXPECT_EQ(image.manifest.layers.at(0).digest, Digest::of(layer));
+}
+
+TEST_F(ArchiveLayouts, LargeConfigsAreReadInTheirOwnPass) {
+  const auto layer = rootfs_tar("big");
+  const auto config = config_json({Digest::of(layer)}, std::string(300 << 10, 'x'));  // over what the scan keeps
+  const auto image = load_one({tar_file("c.json", config), tar_file("l.tar", layer),
+                               tar_file("manifest.json", Json::array({{{"Config", "c.json"}, {"RepoTags", {"big:1"}},
+                                                                       {"Layers", {"l.tar"}}}}).dump())});
+  EXPECT_EQ(image.manifest.config.digest, Digest::of(config));
+}
+
+TEST_F(ArchiveLayouts, ImagesWithoutRepoTagsAreSkipped) {
+  const auto layer = rootfs_tar("named");
+  spit(dir / "in.tar", tar_of({tar_file("c.json", config_json({Digest::of(layer)})), tar_file("l.tar", layer),
+                               tar_file("manifest.json", Json::array({
+                                   {{"Config", "gone.json"}, {"RepoTags", nullptr}, {"Layers", {"gone.tar"}}},
+                                   {{"Config", "c.json"}, {"RepoTags", {"named:1"}}, {"Layers", {"l.tar"}}},
+                               }).dump())}));
+  EXPECT_THAT(store.load(dir / "in.tar"), ElementsAre(reference("named:1")));
+}
+
 TEST_F(ArchiveLayouts, Docker25OciLayoutInsideWithManifestJson) {
   const auto layer = rootfs_tar("layer");
   const auto config = config_json({Digest::of(layer)});

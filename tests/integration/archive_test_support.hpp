@@ -27,14 +27,17 @@ enum class Filter { none, gzip, zstd, xz, bzip2 };
 
 /// One entry of a tar written by write_tar().
 struct TarEntry {
-  enum class Kind { file, directory, symlink } kind = Kind::file;
+  enum class Kind { file, directory, symlink, hardlink } kind = Kind::file;
   std::string name;
-  std::string data;  ///< Content of a file, target of a symlink.
+  std::string data;  ///< Content of a file, target of a link.
 };
 
 inline TarEntry tar_file(std::string name, std::string data) { return {TarEntry::Kind::file, std::move(name), std::move(data)}; }
 inline TarEntry tar_link(std::string name, std::string target) {
   return {TarEntry::Kind::symlink, std::move(name), std::move(target)};
+}
+inline TarEntry tar_hardlink(std::string name, std::string target) {
+  return {TarEntry::Kind::hardlink, std::move(name), std::move(target)};
 }
 inline TarEntry tar_dir(std::string name) { return {TarEntry::Kind::directory, std::move(name), {}}; }
 
@@ -91,6 +94,11 @@ inline std::string tar_of(const std::vector<TarEntry>& entries, Filter filter = 
         archive_entry_set_filetype(e.get(), AE_IFLNK);
         archive_entry_set_perm(e.get(), 0777);
         archive_entry_set_symlink(e.get(), entry.data.c_str());
+        break;
+      case TarEntry::Kind::hardlink:
+        archive_entry_set_filetype(e.get(), AE_IFREG);
+        archive_entry_set_perm(e.get(), 0644);
+        archive_entry_set_hardlink(e.get(), entry.data.c_str());
         break;
     }
     if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK) throw std::runtime_error(archive_error_string(a.get()));
