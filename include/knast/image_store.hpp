@@ -209,9 +209,11 @@ class KNAST_API ImageStore {
   // ---- Names -----------------------------------------------------------------------
 
   /// Points @p name at @p target (a manifest or index already in the store), replacing
-  /// whatever it pointed at. The target and everything it references (config, layers,
-  /// index entries; not a `subject`) must be present, so a name never points at an image
-  /// that cannot be used. @throws Error not_found naming the first missing blob;
+  /// whatever it pointed at. The target, and the config and layers of every manifest it
+  /// reaches, must be present, so a name never points at an image that cannot be used.
+  /// An index may be partial (entries for platforms that were not pulled may be absent,
+  /// as containerd allows); a `subject` may be absent. @throws Error not_found naming the
+  /// first missing blob;
   /// invalid_argument if the target is not a manifest or an index; integrity if one of
   /// its documents is corrupt.
   void tag(const Reference& name, const Descriptor& target);
