@@ -18,27 +18,10 @@ constexpr std::string_view manifest_kind = "manifest.json";
 constexpr std::string_view layout_kind = "oci-layout";
 constexpr std::string_view layout_version = "1.0.0";
 
-// parse_json_document() takes only objects, and manifest.json is an array; the same
-// limits apply: size before parsing, nesting while parsing.
+// manifest.json is an array, so parse_json_document(), which takes only objects, does not
+// fit; the limits are the same.
 Json parse_json_array(std::string_view text, std::string_view kind, std::size_t max_bytes) {
-  if (text.size() > max_bytes)
-    throw Error(ErrorCode::limit_exceeded,
-                fmt::format("{}: document is {} bytes, over the limit of {} bytes", kind, text.size(), max_bytes));
-  const auto depth_guard = [kind](int depth, Json::parse_event_t event, const Json&) {
-    const bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
-    if (opens && depth >= max_json_depth)
-      throw Error(ErrorCode::limit_exceeded, fmt::format("{}: JSON nested deeper than {} levels", kind, max_json_depth));
-    return true;
-  };
-  Json doc;
-  try {
-    doc = Json::parse(text.begin(), text.end(), depth_guard);
-  } catch (const Json::exception& e) {
-    // nlohmann's "[json.exception.parse_error.101] " prefix says nothing to a reader.
-    std::string_view message = e.what();
-    if (const auto end = message.find("] "); end != std::string_view::npos) message.remove_prefix(end + 2);
-    throw Error(ErrorCode::invalid_argument, fmt::format("{}: malformed JSON: {}", kind, message));
-  }
+  Json doc = parse_json_value(text, kind, max_bytes);
   if (!doc.is_array()) throw Error(ErrorCode::invalid_argument, fmt::format("{}: must be a JSON array", kind));
   return doc;
 }

@@ -49,7 +49,7 @@ bool is_identifier(std::string_view key) noexcept {
 
 }  // namespace
 
-Json parse_json_document(std::string_view text, std::string_view kind, std::size_t max_bytes) {
+Json parse_json_value(std::string_view text, std::string_view kind, std::size_t max_bytes) {
   if (text.size() > max_bytes)
     throw Error(ErrorCode::limit_exceeded,
                 fmt::format("{}: document is {} bytes, over the limit of {} bytes", kind, text.size(), max_bytes));
@@ -69,6 +69,11 @@ Json parse_json_document(std::string_view text, std::string_view kind, std::size
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: malformed JSON: {}", kind, without_exception_id(e.what())));
   }
+  return doc;
+}
+
+Json parse_json_document(std::string_view text, std::string_view kind, std::size_t max_bytes) {
+  Json doc = parse_json_value(text, kind, max_bytes);
   if (!doc.is_object())
     throw Error(ErrorCode::invalid_argument, fmt::format("{}: must be a JSON object, got {}", kind, describe(doc)));
   return doc;

@@ -34,6 +34,10 @@ using Json = nlohmann::json;
 /// that walks the tree recursively, such as dump().
 inline constexpr int max_json_depth = 64;
 
+/// Parses @p text as JSON of any type with the same limits as parse_json_document():
+/// size before parsing, nesting while parsing. @throws Error limit_exceeded, invalid_argument.
+Json parse_json_value(std::string_view text, std::string_view kind, std::size_t max_bytes);
+
 /// Parses @p text as the whole document of @p kind ("manifest"), which must be a JSON
 /// object. The size is checked against @p max_bytes before any parsing.
 /// @throws Error limit_exceeded (too large, too deep) or invalid_argument (malformed,

@@ -1,24 +1,12 @@
 /* Tests of the C ABI, built as strict C99: handles, status codes, the thread's last
  * error, borrowed and owned strings. Prints "N passed, M failed" and exits non-zero on
  * any failure. */
-#include <knast/knast.h>
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    if (cond) {                                                         \
-      ++passed;                                                         \
-    } else {                                                            \
-      ++failed;                                                         \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                   \
-  } while (0)
 
 #define CHECK_STR(actual, expected) CHECK((actual) != NULL && strcmp((actual), (expected)) == 0)
 
@@ -149,6 +137,5 @@ int main(void) {
   test_platform();
   test_documents();
   CHECK(knast_last_error()->message != NULL);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return REPORT();
 }

@@ -3,25 +3,12 @@
  * callback, cancellation from the callback, resolve, tags, options. Prints
  * "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
-#include <knast/knast.h>
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                                 \
-  do {                                                                              \
-    if (cond) {                                                                     \
-      ++passed;                                                                     \
-    } else {                                                                        \
-      ++failed;                                                                     \
-      fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
-              knast_last_error()->message);                                         \
-    }                                                                               \
-  } while (0)
 
 struct counts {
   int calls;
@@ -112,6 +99,5 @@ int main(void) {
   knast_registry_free(registry);
   snprintf(command, sizeof command, "rm -rf %s", tmpl);
   if (system(command) != 0) fprintf(stderr, "could not remove %s\n", tmpl);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return REPORT();
 }

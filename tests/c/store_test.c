@@ -2,25 +2,12 @@
  * save/load, remove, gc, verify, versioned options and error paths. Prints
  * "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
-#include <knast/knast.h>
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed;
-static int failed;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (cond) {                                                                  \
-      ++passed;                                                                  \
-    } else {                                                                     \
-      ++failed;                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
-              knast_last_error()->message);                                      \
-    }                                                                            \
-  } while (0)
 
 static char dir[256];
 
@@ -123,6 +110,5 @@ int main(void) {
   test_store();
   snprintf(command, sizeof command, "rm -rf %s", dir);
   if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return REPORT();
 }
