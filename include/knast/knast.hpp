@@ -5,9 +5,11 @@
 #include <knast/digest.hpp>
 #include <knast/document.hpp>
 #include <knast/error.hpp>
+#include <knast/image_store.hpp>
 #include <knast/layout.hpp>
 #include <knast/oci.hpp>
 #include <knast/platform.hpp>
 #include <knast/reference.hpp>
 #include <knast/registry.hpp>
+#include <knast/rootfs.hpp>
 #include <knast/version.hpp>
