@@ -17,22 +17,6 @@
 namespace knast {
 inline namespace v0 {
 
-std::string_view to_string(SnapshotDriver driver) noexcept {
-  switch (driver) {
-    case SnapshotDriver::directory: return "directory";
-    case SnapshotDriver::overlay: return "overlay";
-    case SnapshotDriver::zfs: return "zfs";
-  }
-  return "directory";
-}
-
-SnapshotDriver parse_snapshot_driver(std::string_view name) {
-  for (const auto driver : {SnapshotDriver::directory, SnapshotDriver::overlay, SnapshotDriver::zfs})
-    if (name == to_string(driver)) return driver;
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("unknown snapshot driver \"{}\": use directory, overlay or zfs", name));
-}
-
 namespace {
 
 detail::RootfsPaths paths_of(const StateLayout& layout) { return {layout.rootfs(), layout.containers()}; }
