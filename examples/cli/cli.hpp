@@ -18,6 +18,9 @@ struct Globals {
   ImageStore open_store() const;
 };
 
+/// A size as docker prints it: 1000-based units, three significant digits ("1.23MB").
+std::string human_size(std::int64_t bytes);
+
 /// Adds `version`, `info`, `ref`, `digest` and `validate` to @p app.
 void add_core_commands(CLI::App& app, const Globals& globals);
 
@@ -27,5 +30,8 @@ void add_image_commands(CLI::App& app, const Globals& globals);
 
 /// Adds the registry commands (pull, push, login, logout, tags) to @p app.
 void add_registry_commands(CLI::App& app, const Globals& globals);
+
+/// Adds `unpack IMAGE DIR` and the `rootfs` commands (ls, prune, rm, diff) to @p app.
+void add_rootfs_commands(CLI::App& app, const Globals& globals);
 
 }  // namespace knast::cli

@@ -11,7 +11,6 @@
 #include <memory>
 
 namespace knast::cli {
-namespace {
 
 // Sizes as docker prints them: 1000-based units with three significant digits.
 std::string human_size(std::int64_t bytes) {
@@ -24,6 +23,8 @@ std::string human_size(std::int64_t bytes) {
   }
   return unit == 0 ? fmt::format("{}B", bytes) : fmt::format("{:.3g}{}", value, units[unit]);
 }
+
+namespace {
 
 std::string short_id(const Digest& digest) { return digest.hex().substr(0, 12); }
 
