@@ -5,6 +5,7 @@
 #include <knast/digest.hpp>
 #include <knast/error.hpp>
 #include <knast/layout.hpp>
+#include <knast/registry.hpp>
 #include <knast/rootfs.hpp>
 
 #include <fmt/format.h>
@@ -54,29 +55,48 @@ std::string id_for_directory(const fs::path& dir) {
   return name.empty() ? "dir-" + hash : name + "-" + hash;
 }
 
+/// What `unpack` takes besides the image and the folder.
+struct UnpackFlags {
+  std::string platform;
+  bool pull = false;
+  std::vector<std::string> insecure;
+  DriverFlags driver;
+};
+
+/// Unpacks @p image (pulling it first, pipelined, with --pull) and returns the chain.
+UnpackResult unpack_image(const Globals& globals, Rootfs& rootfs, const std::string& image, const UnpackFlags& flags) {
+  UnpackOptions options;
+  if (!flags.platform.empty()) options.platform = Platform::parse(flags.platform);
+  options.progress = [](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
+    std::cout << fmt::format("layer {}/{} {} {}\n", i + 1, n, diff_id.string(), cached ? "cached" : "applying");
+  };
+  ImageStore store = globals.open_store();
+  if (!flags.pull) return rootfs.unpack(store, image, options);
+  RegistryOptions registry_options;
+  registry_options.insecure_registries = flags.insecure;
+  Registry registry(std::move(registry_options));
+  PullOptions pull;
+  pull.platform = options.platform;
+  return pull_and_unpack(registry, Reference::parse(image), store, rootfs, pull, options).unpack;
+}
+
 void add_unpack(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("unpack", "Unpack an image of the store and make a container root of it at DIR");
   auto image = std::make_shared<std::string>();
   auto dir = std::make_shared<std::string>();
-  auto platform = std::make_shared<std::string>();
-  auto flags = std::make_shared<DriverFlags>();
-  cmd->add_option("IMAGE", *image, "Image name or digest")->required();
+  auto flags = std::make_shared<UnpackFlags>();
+  cmd->add_option("IMAGE", *image, "Image name or digest (a reference to pull with --pull)")->required();
   cmd->add_option("DIR", *dir, "The container root to make: a new or empty directory")->required();
-  cmd->add_option("--platform", *platform, "Platform to choose from a multi-platform image (default: this host's)");
-  add_driver_flags(cmd, *flags);
-  cmd->callback([&globals, image, dir, platform, flags] {
-    const ImageStore store = globals.open_store();
-    Rootfs rootfs = open_rootfs(globals, *flags);
-    UnpackOptions options;
-    if (!platform->empty()) options.platform = Platform::parse(*platform);
-    options.progress = [](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
-      std::cout << fmt::format("layer {}/{} {} {}\n", i + 1, n, diff_id.string(), cached ? "cached" : "applying");
-    };
-    const UnpackResult result = rootfs.unpack(store, *image, options);
+  cmd->add_option("--platform", flags->platform, "Platform to choose from a multi-platform image (default: this host's)");
+  cmd->add_flag("--pull", flags->pull, "Pull the image first; layers are applied while later ones download");
+  cmd->add_option("--insecure-registry", flags->insecure, "With --pull: registry that may be reached over plain HTTP");
+  add_driver_flags(cmd, flags->driver);
+  cmd->callback([&globals, image, dir, flags] {
+    Rootfs rootfs = open_rootfs(globals, flags->driver);
+    const UnpackResult result = unpack_image(globals, rootfs, *image, *flags);
     CreateOptions create;
     create.path = fs::path(*dir);
-    const std::string id = id_for_directory(*dir);
-    const ContainerRootfs container = rootfs.create(result.chain.chain_id, id, create);
+    const ContainerRootfs container = rootfs.create(result.chain.chain_id, id_for_directory(*dir), create);
     std::cout << fmt::format("chain {}\n", result.chain.chain_id.string());
     std::cout << fmt::format("container {} ({}) at {}\n", container.id, to_string(container.driver),
                              container.path.string());
