@@ -137,8 +137,9 @@ void LayerApplier::apply(archive_entry* entry, SourceArchive& reader) {
                 fmt::format("the layer has more than {} entries (ApplyOptions::max_entries; raise it if the image is "
                             "trusted)",
                             options_.max_entries));
-  const char* raw_name = archive_entry_pathname(entry);
-  if (raw_name == nullptr) throw Error(ErrorCode::invalid_argument, "the entry has no name");
+  // No name at all (libarchive gives none for "./" on a non-directory) names the root.
+  const char* pathname = archive_entry_pathname(entry);
+  const std::string_view raw_name = pathname ? pathname : "";
   const auto path = clean_layer_path(raw_name);
   if (!path)
     throw Error(ErrorCode::invalid_argument,
@@ -222,9 +223,10 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
     const void* block = nullptr;
     std::size_t size = 0;
     la_int64_t offset = 0;
-    if (reader.check(archive_read_data_block(reader.get(), &block, &size, &offset), "read the file's content") ==
-        ARCHIVE_EOF)
-      break;
+    const int status =
+        reader.check(archive_read_data_block(reader.get(), &block, &size, &offset), "read the file's content");
+    if (status == ARCHIVE_EOF) break;
+    if (status == ARCHIVE_RETRY) throw archive_error(reader.get(), "read the file's content");
     if (offset < 0 || static_cast<std::uint64_t>(offset) + size > declared)
       throw Error(ErrorCode::integrity, fmt::format("the content is longer than the {} bytes its header declares",
                                                     declared));
