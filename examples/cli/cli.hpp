@@ -28,4 +28,7 @@ void add_image_commands(CLI::App& app, const Globals& globals);
 /// Adds the registry commands (pull, push, login, logout, tags) to @p app.
 void add_registry_commands(CLI::App& app, const Globals& globals);
 
+/// Adds the layer commands (`layer apply`) to @p app.
+void add_layer_commands(CLI::App& app);
+
 }  // namespace knast::cli
