@@ -44,6 +44,22 @@ TEST_F(CorruptTest, BadGzipCrc) {
   EXPECT_THAT(e.what(), HasSubstr("gzip"));
 }
 
+TEST_F(CorruptTest, ConcatenatedGzipMembersAreOneStream) {
+  // pigz and `cat a.gz b.gz` write several members; together they are one tar.
+  const auto tar = layer_bytes(some_files());
+  const auto half = tar.size() / 2;
+  const auto bytes = archive_test::compressed(tar.substr(0, half), Filter::gzip) +
+                     archive_test::compressed(tar.substr(half), Filter::gzip);
+  EXPECT_EQ(apply_bytes(root(), scratch_, bytes).entries, 4u);
+  EXPECT_EQ(store_test::slurp(root() / "etc/b"), std::string(5000, 'b'));
+}
+
+TEST_F(CorruptTest, DataAfterTheGzipStream) {
+  const auto e = refusal(layer_bytes(some_files(), Filter::gzip) + "trailing garbage");
+  EXPECT_EQ(e.kind(), ErrorCode::invalid_argument) << e.what();
+  EXPECT_THAT(e.what(), HasSubstr("gzip: data after the end"));
+}
+
 TEST_F(CorruptTest, BadGzipData) {
   auto bytes = layer_bytes(some_files(), Filter::gzip);
   for (std::size_t i = 40; i < 60; ++i) bytes[i] = static_cast<char>(bytes[i] ^ 0xff);
