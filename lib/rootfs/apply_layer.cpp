@@ -355,13 +355,14 @@ void LayerApplier::set_owner_at(int dir_fd, const std::string& name, const Meta&
     throw Error(errno, "set the owner");
 }
 
-void LayerApplier::set_xattrs_fd(int fd, archive_entry* entry, std::string_view what) {
+template <typename Set>
+void LayerApplier::set_xattrs(archive_entry* entry, std::string_view what, Set set) {
   if (!options_.xattrs || archive_entry_xattr_reset(entry) == 0) return;
   const char* key = nullptr;
   const void* value = nullptr;
   std::size_t size = 0;
   while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
-    const int status = platform::set_xattr_fd(fd, key, {static_cast<const std::byte*>(value), size});
+    const int status = set(key, std::span<const std::byte>(static_cast<const std::byte*>(value), size));
     if (status != 0) {
       ++report_.skipped_xattrs;
       warn(fmt::format("{}: extended attribute {} not restored: {}", quote_untrusted(what), quote_untrusted(key),
@@ -370,20 +371,16 @@ void LayerApplier::set_xattrs_fd(int fd, archive_entry* entry, std::string_view 
   }
 }
 
+void LayerApplier::set_xattrs_fd(int fd, archive_entry* entry, std::string_view what) {
+  set_xattrs(entry, what, [fd](const char* key, std::span<const std::byte> value) {
+    return platform::set_xattr_fd(fd, key, value);
+  });
+}
+
 void LayerApplier::set_xattrs_at(int dir_fd, const std::string& name, archive_entry* entry) {
-  if (!options_.xattrs || archive_entry_xattr_reset(entry) == 0) return;
-  const char* key = nullptr;
-  const void* value = nullptr;
-  std::size_t size = 0;
-  while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
-    const int status =
-        platform::set_xattr_nofollow(dir_fd, name.c_str(), key, {static_cast<const std::byte*>(value), size});
-    if (status != 0) {
-      ++report_.skipped_xattrs;
-      warn(fmt::format("{}: extended attribute {} not restored: {}", quote_untrusted(name), quote_untrusted(key),
-                       std::strerror(status)));
-    }
-  }
+  set_xattrs(entry, name, [&](const char* key, std::span<const std::byte> value) {
+    return platform::set_xattr_nofollow(dir_fd, name.c_str(), key, value);
+  });
 }
 
 void LayerApplier::apply_whiteout(std::string_view parent, std::string_view base) {
