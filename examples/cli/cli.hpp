@@ -34,4 +34,7 @@ void add_registry_commands(CLI::App& app, const Globals& globals);
 /// Adds `unpack IMAGE DIR` and the `rootfs` commands (ls, prune, rm, diff) to @p app.
 void add_rootfs_commands(CLI::App& app, const Globals& globals);
 
+/// Adds the layer commands (`layer apply`) to @p app.
+void add_layer_commands(CLI::App& app);
+
 }  // namespace knast::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   knast::cli::add_image_commands(app, globals);
   knast::cli::add_registry_commands(app, globals);
   knast::cli::add_rootfs_commands(app, globals);
+  knast::cli::add_layer_commands(app);
 
   try {
     app.parse(argc, argv);

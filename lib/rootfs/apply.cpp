@@ -24,6 +24,15 @@ void support_tar(archive* a) {
   archive_read_support_format_empty(a);
 }
 
+// The next entry's header; false at the end. libarchive answers ARCHIVE_RETRY for a
+// header whose checksum is wrong (it could skip ahead to the next good one): for a layer
+// that is damage, so it is refused like any other.
+bool next_header(detail::SourceArchive& reader, archive_entry*& entry) {
+  const int status = reader.check(archive_read_next_header(reader.get(), &entry), "read an entry header");
+  if (status == ARCHIVE_RETRY) throw detail::archive_error(reader.get(), "tar: read an entry header");
+  return status != ARCHIVE_EOF;
+}
+
 detail::UniqueFd open_root(const std::filesystem::path& root) {
   detail::UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) throw Error(errno, fmt::format("open the root directory {}", root.string()));
@@ -53,7 +62,7 @@ ApplyReport apply_layer(const std::filesystem::path& root, const std::filesystem
     detail::SourceArchive reader(input.tar(), support_tar, "tar");
     detail::LayerApplier applier(root_fd.get(), options);
     archive_entry* entry = nullptr;
-    while (reader.check(archive_read_next_header(reader.get(), &entry), "read an entry header") != ARCHIVE_EOF) {
+    while (next_header(reader, entry)) {
       try {
         applier.apply(entry, reader);
       } catch (const Error& e) {

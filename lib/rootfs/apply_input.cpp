@@ -6,9 +6,23 @@
 
 #include <fmt/format.h>
 
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
 namespace knast {
 inline namespace v0 {
 namespace detail {
+namespace {
+
+// Chunks of decompressed bytes: big enough that the thread hand-over costs nothing next
+// to inflating them, small enough to stay in cache; four of them in flight.
+constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+constexpr std::size_t chunks_in_flight = 4;
+
+}  // namespace
 
 Compression layer_input_compression(Compression detected, std::string_view media_type) {
   if (detected == Compression::bzip2 || detected == Compression::xz)
@@ -27,13 +41,152 @@ Compression layer_input_compression(Compression detected, std::string_view media
   return detected;
 }
 
+// ---- GzipSource --------------------------------------------------------------------------
+
+struct GzipSource::Stream {
+  z_stream z{};
+  std::span<const std::byte> input;  // what the source gave and zlib has not consumed
+};
+
+GzipSource::GzipSource(ByteSource& in) : in_(in), stream_(std::make_unique<Stream>()), out_(chunk_bytes) {
+  // 16 + MAX_WBITS: a gzip wrapper, whose CRC-32 and length zlib checks.
+  if (inflateInit2(&stream_->z, 16 + MAX_WBITS) != Z_OK)
+    throw Error(ErrorCode::limit_exceeded, "gzip: zlib could not start (out of memory)");
+}
+
+GzipSource::~GzipSource() { inflateEnd(&stream_->z); }
+
+bool GzipSource::refill() {
+  if (stream_->input.empty()) stream_->input = in_.next();
+  return !stream_->input.empty();
+}
+
+std::span<const std::byte> GzipSource::next() {
+  auto& z = stream_->z;
+  std::size_t produced = 0;
+  while (!at_end_ && produced < out_.size()) {
+    if (member_done_) {
+      // Another member may follow (pigz and concatenated files write several).
+      if (!refill()) {
+        at_end_ = true;
+        break;
+      }
+      if (static_cast<unsigned char>(stream_->input[0]) != 0x1f)
+        throw Error(ErrorCode::invalid_argument, "gzip: data after the end of the compressed stream");
+      inflateReset(&z);
+      member_done_ = false;
+    }
+    if (!refill())
+      throw Error(ErrorCode::invalid_argument, "gzip: the compressed stream is truncated");
+    const auto in_size = std::min<std::size_t>(stream_->input.size(), std::numeric_limits<uInt>::max());
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(stream_->input.data()));
+    z.avail_in = static_cast<uInt>(in_size);
+    z.next_out = reinterpret_cast<Bytef*>(out_.data() + produced);
+    z.avail_out = static_cast<uInt>(out_.size() - produced);
+    const int status = inflate(&z, Z_NO_FLUSH);
+    const auto consumed = in_size - z.avail_in;
+    stream_->input = stream_->input.subspan(consumed);
+    produced = out_.size() - z.avail_out;
+    if (status == Z_STREAM_END) {
+      member_done_ = true;
+    } else if (status != Z_OK && status != Z_BUF_ERROR) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("gzip: {}", z.msg ? z.msg : "damaged compressed data"));
+    }
+  }
+  return {out_.data(), produced};
+}
+
+// ---- PrefetchSource ----------------------------------------------------------------------
+
+PrefetchSource::PrefetchSource(ByteSource& upstream) : upstream_(upstream) {
+  for (std::size_t i = 0; i < chunks_in_flight; ++i) {
+    buffers_.emplace_back(chunk_bytes);
+    free_.push_back(i);
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+PrefetchSource::~PrefetchSource() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void PrefetchSource::run() noexcept {
+  try {
+    for (;;) {
+      auto chunk = upstream_.next();
+      if (chunk.empty()) break;
+      while (!chunk.empty()) {
+        std::size_t buffer = 0;
+        {
+          std::unique_lock lock(mutex_);
+          changed_.wait(lock, [&] { return stop_ || !free_.empty(); });
+          if (stop_) return;
+          buffer = free_.front();
+          free_.pop_front();
+        }
+        const auto n = std::min(chunk.size(), buffers_[buffer].size());
+        std::memcpy(buffers_[buffer].data(), chunk.data(), n);
+        chunk = chunk.subspan(n);
+        {
+          std::lock_guard lock(mutex_);
+          ready_.emplace_back(buffer, n);
+        }
+        changed_.notify_all();
+      }
+    }
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    error_ = std::current_exception();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    done_ = true;
+  }
+  changed_.notify_all();
+}
+
+std::span<const std::byte> PrefetchSource::next() {
+  std::unique_lock lock(mutex_);
+  if (lent_) {
+    free_.push_back(*lent_);
+    lent_.reset();
+    changed_.notify_all();
+  }
+  changed_.wait(lock, [&] { return !ready_.empty() || done_; });
+  if (ready_.empty()) {
+    // Everything read passed on first: an error is where the stream stopped.
+    if (error_) std::rethrow_exception(error_);
+    return {};
+  }
+  const auto [buffer, size] = ready_.front();
+  ready_.pop_front();
+  lent_ = buffer;
+  return {buffers_[buffer].data(), size};
+}
+
+// ---- LayerInput --------------------------------------------------------------------------
+
 LayerInput::LayerInput(const std::filesystem::path& layer, std::string_view media_type) : file_(layer), peek_(file_) {
   compression_ = layer_input_compression(detect_compression(peek_.peek(compression_magic_bytes)), media_type);
-  if (compression_ == Compression::none) {
-    tar_ = &peek_;
-  } else {
-    decompress_.emplace(peek_, compression_);
-    tar_ = &*decompress_;
+  switch (compression_) {
+    case Compression::gzip:
+      gzip_.emplace(peek_);
+      prefetch_.emplace(*gzip_);
+      tar_ = &*prefetch_;
+      break;
+    case Compression::zstd:
+      zstd_.emplace(peek_, compression_);  // libarchive's zstd reader checks the content checksum
+      prefetch_.emplace(*zstd_);
+      tar_ = &*prefetch_;
+      break;
+    default:
+      tar_ = &peek_;
   }
 }
 

@@ -137,8 +137,9 @@ void LayerApplier::apply(archive_entry* entry, SourceArchive& reader) {
                 fmt::format("the layer has more than {} entries (ApplyOptions::max_entries; raise it if the image is "
                             "trusted)",
                             options_.max_entries));
-  const char* raw_name = archive_entry_pathname(entry);
-  if (raw_name == nullptr) throw Error(ErrorCode::invalid_argument, "the entry has no name");
+  // No name at all (libarchive gives none for "./" on a non-directory) names the root.
+  const char* pathname = archive_entry_pathname(entry);
+  const std::string_view raw_name = pathname ? pathname : "";
   const auto path = clean_layer_path(raw_name);
   if (!path)
     throw Error(ErrorCode::invalid_argument,
@@ -222,9 +223,10 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
     const void* block = nullptr;
     std::size_t size = 0;
     la_int64_t offset = 0;
-    if (reader.check(archive_read_data_block(reader.get(), &block, &size, &offset), "read the file's content") ==
-        ARCHIVE_EOF)
-      break;
+    const int status =
+        reader.check(archive_read_data_block(reader.get(), &block, &size, &offset), "read the file's content");
+    if (status == ARCHIVE_EOF) break;
+    if (status == ARCHIVE_RETRY) throw archive_error(reader.get(), "read the file's content");
     if (offset < 0 || static_cast<std::uint64_t>(offset) + size > declared)
       throw Error(ErrorCode::integrity, fmt::format("the content is longer than the {} bytes its header declares",
                                                     declared));
@@ -353,13 +355,14 @@ void LayerApplier::set_owner_at(int dir_fd, const std::string& name, const Meta&
     throw Error(errno, "set the owner");
 }
 
-void LayerApplier::set_xattrs_fd(int fd, archive_entry* entry, std::string_view what) {
+template <typename Set>
+void LayerApplier::set_xattrs(archive_entry* entry, std::string_view what, Set set) {
   if (!options_.xattrs || archive_entry_xattr_reset(entry) == 0) return;
   const char* key = nullptr;
   const void* value = nullptr;
   std::size_t size = 0;
   while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
-    const int status = platform::set_xattr_fd(fd, key, {static_cast<const std::byte*>(value), size});
+    const int status = set(key, std::span<const std::byte>(static_cast<const std::byte*>(value), size));
     if (status != 0) {
       ++report_.skipped_xattrs;
       warn(fmt::format("{}: extended attribute {} not restored: {}", quote_untrusted(what), quote_untrusted(key),
@@ -368,20 +371,16 @@ void LayerApplier::set_xattrs_fd(int fd, archive_entry* entry, std::string_view 
   }
 }
 
+void LayerApplier::set_xattrs_fd(int fd, archive_entry* entry, std::string_view what) {
+  set_xattrs(entry, what, [fd](const char* key, std::span<const std::byte> value) {
+    return platform::set_xattr_fd(fd, key, value);
+  });
+}
+
 void LayerApplier::set_xattrs_at(int dir_fd, const std::string& name, archive_entry* entry) {
-  if (!options_.xattrs || archive_entry_xattr_reset(entry) == 0) return;
-  const char* key = nullptr;
-  const void* value = nullptr;
-  std::size_t size = 0;
-  while (archive_entry_xattr_next(entry, &key, &value, &size) == ARCHIVE_OK) {
-    const int status =
-        platform::set_xattr_nofollow(dir_fd, name.c_str(), key, {static_cast<const std::byte*>(value), size});
-    if (status != 0) {
-      ++report_.skipped_xattrs;
-      warn(fmt::format("{}: extended attribute {} not restored: {}", quote_untrusted(name), quote_untrusted(key),
-                       std::strerror(status)));
-    }
-  }
+  set_xattrs(entry, name, [&](const char* key, std::span<const std::byte> value) {
+    return platform::set_xattr_nofollow(dir_fd, name.c_str(), key, value);
+  });
 }
 
 void LayerApplier::apply_whiteout(std::string_view parent, std::string_view base) {

@@ -92,6 +92,10 @@ class LayerApplier {
   void update_root(const Meta& meta, archive_entry* entry);
 
   void set_owner_at(int dir_fd, const std::string& name, const Meta& meta);
+  /// Sets the entry's extended attributes with @p set (key, value → 0 or an errno);
+  /// refusals are counted and warned about, not fatal.
+  template <typename Set>
+  void set_xattrs(archive_entry* entry, std::string_view what, Set set);
   void set_xattrs_fd(int fd, archive_entry* entry, std::string_view what);
   void set_xattrs_at(int dir_fd, const std::string& name, archive_entry* entry);
   void defer_directory(int dir_fd, const std::string& name, std::string_view path, const Meta& meta);

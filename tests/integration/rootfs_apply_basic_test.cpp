@@ -258,6 +258,40 @@ TEST_F(ApplyTest, ThreeLayersAgainstTheExpectedTree) {
                          {"usr/lib/d.so", file_of("d")}}));
 }
 
+TEST_F(ApplyTest, TheKeptParentDirectoryIsForgottenWhenRemoved) {
+  // The directory of consecutive entries stays open between them. A whiteout that removes
+  // it (or an ancestor) must make the next entry resolve again, not land in the removed
+  // directory still held open.
+  apply({dir("a"), dir("a/b"), file("a/b/x", "x")});
+  apply({file("a/b/z", "z"), whiteout("a"), file("a/b/y", "y")});
+  EXPECT_EQ(kinds(), (std::map<std::string, std::string>{{"a", "dir"}, {"a/b", "dir"}, {"a/b/y", file_of("y")}}));
+  // The same with a directory replaced by a symlink.
+  ScratchDir other;
+  apply_bytes(other.path(), scratch_,
+              layer_bytes({dir("a"), file("a/x", "x"), dir("b"), sym("a", "b"), file("a/y", "y")}));
+  EXPECT_EQ(fs::read_symlink(other / "a"), "b");
+  EXPECT_EQ(store_test::slurp(other / "b/y"), "y");
+}
+
+TEST_F(ApplyTest, ManyFilesInManyDirectories) {
+  std::vector<Entry> entries;
+  for (int d = 0; d < 20; ++d) {
+    entries.push_back(dir(fmt::format("d{}", d)));
+    for (int f = 0; f < 50; ++f) entries.push_back(file(fmt::format("d{}/f{}", d, f), fmt::format("{}/{}", d, f)));
+  }
+  // Entries of one directory interleaved with another's.
+  for (int f = 0; f < 50; ++f) {
+    entries.push_back(file(fmt::format("d0/g{}", f), "g"));
+    entries.push_back(file(fmt::format("d1/g{}", f), "g"));
+  }
+  const auto report = apply(entries, Filter::gzip);
+  EXPECT_EQ(report.entries, 1120u);
+  const auto t = kinds();
+  EXPECT_EQ(t.size(), 1120u);
+  EXPECT_EQ(t.at("d7/f33"), file_of("7/33"));
+  EXPECT_EQ(t.at("d1/g49"), file_of("g"));
+}
+
 TEST_F(ApplyTest, ReportsAdd) {
   ApplyReport a;
   a.entries = 2;

@@ -194,10 +194,13 @@ inline fs::path write_layer(const fs::path& path, std::string_view bytes) {
   return path;
 }
 
+/// What tree() shows of times.
+enum class Times { none, all_but_directories, all };
+
 /// A description of one object, read with lstat (never following): kind, mode, owner,
 /// and content (files: size and sha256; links: target; devices: numbers), plus the mtime
-/// when @p with_times.
-inline std::string describe(const fs::path& path, const struct stat& st, bool with_times) {
+/// as @p times says.
+inline std::string describe(const fs::path& path, const struct stat& st, Times times) {
   std::string text;
   if (S_ISREG(st.st_mode)) {
     text = fmt::format("file {}", knast::Digest::of(store_test::slurp(path)).hex().substr(0, 16));
@@ -215,13 +218,16 @@ inline std::string describe(const fs::path& path, const struct stat& st, bool wi
   }
   if (!S_ISLNK(st.st_mode)) text += fmt::format(" mode={:04o}", st.st_mode & 07777);
   text += fmt::format(" owner={}:{}", st.st_uid, st.st_gid);
-  if (with_times && !S_ISDIR(st.st_mode)) text += fmt::format(" mtime={}", st.st_mtim.tv_sec);
+  if (times == Times::all || (times == Times::all_but_directories && !S_ISDIR(st.st_mode)))
+    text += fmt::format(" mtime={}", st.st_mtim.tv_sec);
   return text;
 }
 
 /// Every object under @p root (relative path → describe()), walked without following
 /// any symlink; hard links show as "link#N" with N shared by the names of one file.
-inline std::map<std::string, std::string> tree(const fs::path& root, bool with_times = true) {
+/// Directory times are left out unless asked for (creating entries changes them).
+inline std::map<std::string, std::string> tree(const fs::path& root, bool with_times = true, bool with_dir_times = false) {
+  const Times times = !with_times ? Times::none : with_dir_times ? Times::all : Times::all_but_directories;
   std::map<std::string, std::string> out;
   std::map<std::pair<dev_t, ino_t>, std::string> first_name;
   std::vector<std::pair<fs::path, struct stat>> objects;
@@ -233,7 +239,7 @@ inline std::map<std::string, std::string> tree(const fs::path& root, bool with_t
   std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [path, st] : objects) {
     const auto rel = path.lexically_relative(root).string();  // fs::relative would follow links
-    std::string text = describe(path, st, with_times);
+    std::string text = describe(path, st, times);
     if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
       const auto [it, fresh] = first_name.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
       text += " link#" + it->second;
