@@ -61,7 +61,7 @@ inline knast::ResolvedImage put_image(knast::ImageStore& store, const std::strin
 
 /// Everything about one object that a faithful copy or a diff round trip must keep.
 inline std::string full_description(const fs::path& path, const struct stat& st) {
-  std::string text = describe(path, st, false);
+  std::string text = describe(path, st, Times::none);
   text += fmt::format(" mtime={}.{:09}", st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
   for (const auto& attribute : knast::platform::read_xattrs(path)) text += " xattr:" + attribute.name + "=" + attribute.value;
   return text;
