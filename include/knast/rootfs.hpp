@@ -110,7 +110,7 @@ enum class LayerCompression {
 /// What a diff wrote.
 struct KNAST_API LayerDiff {
   Descriptor descriptor;     ///< The layer file: OCI layer media type, digest, size.
-  Digest diff_id;            ///< The digest of its uncompressed tar.
+  Digest diff_id = Digest::of(std::string_view{});  ///< The digest of its uncompressed tar.
   std::size_t changes = 0;   ///< Entries written (additions, changes and whiteouts).
 };
 

@@ -1,0 +1,71 @@
+// apply_layer(): a layer file read once, entry by entry, onto a root directory.
+#include <knast/rootfs.hpp>
+
+#include "core/text.hpp"
+#include "image_store/store_files.hpp"
+#include "rootfs/apply_input.hpp"
+#include "rootfs/apply_layer.hpp"
+
+#include <fmt/format.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+
+namespace knast {
+inline namespace v0 {
+namespace {
+
+constexpr std::size_t max_report_warnings = 100;
+
+void support_tar(archive* a) {
+  // ustar, pax, GNU and v7 tar; an empty file is an empty layer.
+  archive_read_support_format_tar(a);
+  archive_read_support_format_empty(a);
+}
+
+detail::UniqueFd open_root(const std::filesystem::path& root) {
+  detail::UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw Error(errno, fmt::format("open the root directory {}", root.string()));
+  return fd;
+}
+
+}  // namespace
+
+ApplyReport& ApplyReport::operator+=(const ApplyReport& other) {
+  entries += other.entries;
+  bytes += other.bytes;
+  whiteouts += other.whiteouts;
+  skipped_devices += other.skipped_devices;
+  skipped_xattrs += other.skipped_xattrs;
+  for (const auto& warning : other.warnings) {
+    if (warnings.size() >= max_report_warnings) break;
+    warnings.push_back(warning);
+  }
+  return *this;
+}
+
+ApplyReport apply_layer(const std::filesystem::path& root, const std::filesystem::path& layer,
+                        const ApplyOptions& options, std::string_view media_type) {
+  return detail::in_context(fmt::format("apply layer {} onto {}", layer.string(), root.string()), [&] {
+    const auto root_fd = open_root(root);
+    detail::LayerInput input(layer, media_type);
+    detail::SourceArchive reader(input.tar(), support_tar, "tar");
+    detail::LayerApplier applier(root_fd.get(), options);
+    archive_entry* entry = nullptr;
+    while (reader.check(archive_read_next_header(reader.get(), &entry), "read an entry header") != ARCHIVE_EOF) {
+      try {
+        applier.apply(entry, reader);
+      } catch (const Error& e) {
+        const char* name = archive_entry_pathname(entry);
+        throw e.with_context(fmt::format("entry {}", detail::quote_untrusted(name ? name : "")));
+      }
+    }
+    input.finish();
+    applier.finish();
+    return applier.report();
+  });
+}
+
+}  // namespace v0
+}  // namespace knast

@@ -1,0 +1,199 @@
+// The chain cache: unpack builds a chain once, reuses the longest cached prefix, checks
+// diff_ids, caches nothing for a refused layer, survives two unpackers at once; prune
+// removes only chains no container uses.
+#include "rootfs_snap_support.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace {
+
+using namespace rootfs_snap;
+using knast::Digest;
+using knast::Error;
+using knast::Rootfs;
+using knast::StateLayout;
+
+class RootfsCache : public ::testing::Test {
+ protected:
+  ScratchDir scratch;
+  StateLayout layout{scratch / "state"};
+  knast::ImageStore store = knast::ImageStore::open(layout.store());
+
+  bool tmp_is_empty() const { return fs::is_empty(layout.rootfs() / "tmp"); }
+};
+
+TEST_F(RootfsCache, UnpackBuildsTheChainOnceAndReusesIt) {
+  const auto image = put_image(store, "test/a:1", three_layers());
+  Rootfs rootfs = Rootfs::open(layout);
+  std::vector<std::pair<std::size_t, bool>> progress;
+  knast::UnpackOptions options;
+  options.progress = [&](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
+    EXPECT_EQ(n, 3u);
+    EXPECT_EQ(diff_id, image.config.diff_ids[i]);
+    progress.emplace_back(i, cached);
+  };
+  const auto first = rootfs.unpack(store, image, options);
+  EXPECT_FALSE(first.reused);
+  EXPECT_EQ(first.layers_applied, 3u);
+  EXPECT_EQ(progress, (std::vector<std::pair<std::size_t, bool>>{{0, false}, {1, false}, {2, false}}));
+  EXPECT_EQ(first.chain.chain_id, knast::chain_id(image.config.diff_ids));
+  EXPECT_EQ(first.chain.diff_ids, image.config.diff_ids);
+  EXPECT_EQ(first.chain.path, layout.rootfs() / "sha256" / first.chain.chain_id.hex() / "tree");
+  EXPECT_THAT(first.chain.created, ::testing::MatchesRegex("20[0-9-]+T[0-9:]+Z"));
+  // 10 + 26 + 7 ("layer2\n") + 100000 + 11: the whited-out hardlink shares its inode.
+  EXPECT_EQ(first.chain.size, 10u + 26u + 7u + 100000u + 11u);
+  const auto files = tree(first.chain.path);
+  EXPECT_THAT(files.at("etc/hostname"), ::testing::HasSubstr("size=7"));
+  EXPECT_THAT(files.at("bin/tool"), ::testing::HasSubstr("mode=4755"));
+  EXPECT_THAT(files.at("home/user/.profile"), ::testing::HasSubstr("owner=1000:1000"));
+  EXPECT_EQ(files.count("etc/passwd-"), 0u);
+  EXPECT_TRUE(tmp_is_empty());
+
+  progress.clear();
+  const auto again = rootfs.unpack(store, "test/a:1", options);
+  EXPECT_TRUE(again.reused);
+  EXPECT_EQ(again.layers_applied, 0u);
+  EXPECT_EQ(again.chain.chain_id, first.chain.chain_id);
+  EXPECT_EQ(progress, (std::vector<std::pair<std::size_t, bool>>{{0, true}, {1, true}, {2, true}}));
+
+  const auto chains = rootfs.list();
+  ASSERT_EQ(chains.size(), 1u);
+  EXPECT_EQ(chains[0].chain_id, first.chain.chain_id);
+  EXPECT_EQ(rootfs.find(first.chain.chain_id)->size, first.chain.size);
+  EXPECT_FALSE(rootfs.find(Digest::of(std::string_view("nope"))));
+}
+
+TEST_F(RootfsCache, TheLongestCachedPrefixIsReused) {
+  auto layers = three_layers();
+  put_image(store, "test/base:1", {layers[0], layers[1]});
+  Rootfs rootfs = Rootfs::open(layout);
+  const auto base = rootfs.unpack(store, "test/base:1");
+  EXPECT_EQ(base.layers_applied, 2u);
+  const auto image = put_image(store, "test/full:1", layers);
+  std::vector<bool> cached;
+  knast::UnpackOptions options;
+  options.progress = [&](std::size_t, std::size_t, const Digest&, bool c) { cached.push_back(c); };
+  const auto full = rootfs.unpack(store, image, options);
+  EXPECT_EQ(full.layers_applied, 1u);
+  EXPECT_EQ(cached, (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(rootfs.list().size(), 2u);
+  // Same tree as unpacking from scratch in another cache (directory mtimes aside: those
+  // the layers do not set are the time of the apply).
+  ScratchDir other;
+  Rootfs fresh = Rootfs::open(StateLayout(other / "state"));
+  EXPECT_EQ(tree(fresh.unpack(store, image).chain.path), tree(full.chain.path));
+  // The prefix's tree was copied, not changed.
+  EXPECT_EQ(tree(base.chain.path).count("srv/data.txt"), 0u);
+}
+
+TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {
+  auto layers = three_layers();
+  std::vector<std::string> ids;
+  for (const auto& layer : layers) ids.push_back(Digest::of(layer_blobs(layer).first).string());
+  ids[2] = Digest::of(std::string_view("something else")).string();
+  const auto image = put_image(store, "test/lies:1", layers, ids);
+  Rootfs rootfs = Rootfs::open(layout);
+  try {
+    rootfs.unpack(store, image);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("diff_id"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("layer 3 of 3"));
+  }
+  EXPECT_TRUE(rootfs.list().empty());
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+TEST_F(RootfsCache, ARefusedLayerCachesNothing) {
+  auto layers = three_layers();
+  layers[1].entries.push_back(file("../../escape", "x"));
+  const auto image = put_image(store, "test/hostile:1", layers);
+  Rootfs rootfs = Rootfs::open(layout);
+  EXPECT_THROW(rootfs.unpack(store, image), Error);
+  EXPECT_TRUE(rootfs.list().empty());
+  EXPECT_TRUE(tmp_is_empty());
+  EXPECT_FALSE(fs::exists(scratch / "escape"));
+}
+
+TEST_F(RootfsCache, CountsMustMatchAndLayersMustBeThere) {
+  auto layers = three_layers();
+  const auto image = put_image(store, "test/short:1", layers, std::vector<std::string>{Digest::of(std::string_view("a")).string()});
+  Rootfs rootfs = Rootfs::open(layout);
+  try {
+    rootfs.unpack(store, image);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
+  }
+  auto good = put_image(store, "test/good:1", layers);
+  fs::remove(store.blob_path(good.manifest.layers[1].digest));
+  try {
+    rootfs.unpack(store, good);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), knast::ErrorCode::not_found) << e.what();
+  }
+  EXPECT_TRUE(rootfs.list().empty());
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+TEST_F(RootfsCache, TwoUnpackersAtOnceLeaveOneChain) {
+  const auto image = put_image(store, "test/a:1", three_layers());
+  std::vector<knast::UnpackResult> results(4);
+  std::vector<std::thread> threads;
+  for (auto& result : results)
+    threads.emplace_back([&] {
+      Rootfs rootfs = Rootfs::open(layout);  // one per "process"
+      result = rootfs.unpack(store, image);
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& result : results) EXPECT_EQ(result.chain.chain_id, results[0].chain.chain_id);
+  EXPECT_EQ(Rootfs::open(layout).list().size(), 1u);
+  EXPECT_TRUE(tmp_is_empty());
+  EXPECT_EQ(std::distance(fs::directory_iterator(layout.rootfs() / "sha256"), fs::directory_iterator()), 1);
+}
+
+TEST_F(RootfsCache, PruneRemovesOnlyChainsNoContainerUses) {
+  auto layers = three_layers();
+  Rootfs rootfs = Rootfs::open(layout);
+  const auto used = rootfs.unpack(store, put_image(store, "test/used:1", {layers[0]})).chain;
+  const auto unused = rootfs.unpack(store, put_image(store, "test/unused:1", {layers[0], layers[1]})).chain;
+  rootfs.create(used.chain_id, "c1");
+  // Leftovers of a crashed unpack.
+  fs::create_directories(layout.rootfs() / "tmp" / "123-4-dead" / "tree" / "x");
+
+  const auto dry = rootfs.prune(true);
+  EXPECT_EQ(dry.removed, std::vector<Digest>{unused.chain_id});
+  EXPECT_EQ(dry.bytes_freed, unused.size);
+  EXPECT_EQ(rootfs.list().size(), 2u);
+
+  const auto report = rootfs.prune();
+  EXPECT_EQ(report.removed, std::vector<Digest>{unused.chain_id});
+  const auto left = rootfs.list();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].chain_id, used.chain_id);
+  EXPECT_EQ(left[0].containers, std::vector<std::string>{"c1"});
+  EXPECT_TRUE(tmp_is_empty());
+
+  EXPECT_TRUE(rootfs.remove("c1"));
+  EXPECT_EQ(rootfs.prune().removed, std::vector<Digest>{used.chain_id});
+  EXPECT_TRUE(rootfs.list().empty());
+  EXPECT_TRUE(fs::is_empty(layout.rootfs() / "sha256"));
+}
+
+TEST_F(RootfsCache, OpenRefusesWhatTheHostCannotRun) {
+  knast::RootfsOptions zfs;
+  zfs.driver = knast::SnapshotDriver::zfs;
+  try {
+    Rootfs::open(layout, zfs);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), knast::ErrorCode::invalid_argument) << e.what();
+  }
+}
+
+}  // namespace
