@@ -10,10 +10,6 @@
 #include <string>
 #include <vector>
 
-struct knast_registry {
-  knast::Registry registry;
-};
-
 namespace {
 
 using knast::capi::guard;
@@ -86,6 +82,16 @@ std::optional<knast::Platform> platform_of(const char* text) {
 
 }  // namespace
 
+knast::PullOptions knast::capi::pull_options_from(const knast_pull_options* opts) {
+  const auto c = knast::capi::options_or_default(opts, default_pull_options);
+  knast::PullOptions options;
+  options.platform = platform_of(c.platform);
+  options.all_platforms = c.all_platforms != 0;
+  options.jobs = c.jobs;
+  options.progress = progress_adapter(c.progress, c.payload);
+  return options;
+}
+
 extern "C" {
 
 knast_status knast_registry_options_init(knast_registry_options* opts, unsigned int version) {
@@ -114,13 +120,8 @@ knast_status knast_registry_pull(char** digest, knast_registry* registry, knast_
     require(registry, "registry");
     require(store, "store");
     require(reference, "reference");
-    const auto c = knast::capi::options_or_default(opts, default_pull_options);
-    knast::PullOptions options;
-    options.platform = platform_of(c.platform);
-    options.all_platforms = c.all_platforms != 0;
-    options.jobs = c.jobs;
-    options.progress = progress_adapter(c.progress, c.payload);
-    auto result = registry->registry.pull(knast::Reference::parse(reference), store->store, options);
+    auto result = registry->registry.pull(knast::Reference::parse(reference), store->store,
+                                          knast::capi::pull_options_from(opts));
     if (digest != nullptr) *digest = owned_string(result.target.digest.string());
   });
 }

@@ -2,6 +2,7 @@
 // callable is called with the GIL held, and an exception it raises cancels the transfer
 // and is re-raised unchanged once the transfer has unwound.
 #include "bindings.hpp"
+#include "callbacks.hpp"
 
 #include <knast/error.hpp>
 #include <knast/image_store.hpp>
@@ -16,42 +17,6 @@ namespace py = pybind11;
 
 namespace knast::python {
 namespace {
-
-// Carries a Python progress callable across a GIL-free transfer.
-class ProgressBridge {
- public:
-  explicit ProgressBridge(py::object callable) : callable_(std::move(callable)) {}
-
-  ProgressCallback callback() {
-    if (callable_.is_none()) return {};
-    return [this](const Progress& p) {
-      py::gil_scoped_acquire acquire;
-      try {
-        py::object answer = callable_(p);
-        return answer.is_none() || answer.cast<bool>();
-      } catch (py::error_already_set& e) {
-        error_ = std::make_unique<py::error_already_set>(std::move(e));
-        return false;
-      }
-    };
-  }
-
-  // Runs @p transfer without the GIL; re-raises the callable's own exception, if any.
-  template <typename Transfer>
-  auto run(Transfer&& transfer) {
-    try {
-      py::gil_scoped_release release;
-      return transfer();
-    } catch (const Error& e) {
-      if (error_ && e.kind() == ErrorCode::cancelled) throw std::move(*error_);
-      throw;
-    }
-  }
-
- private:
-  py::object callable_;
-  std::unique_ptr<py::error_already_set> error_;
-};
 
 Registry make_registry(std::optional<std::filesystem::path> docker_config, bool use_docker_config,
                              std::map<std::string, Credentials> credentials, std::vector<std::string> insecure,
@@ -150,8 +115,8 @@ void bind_registry_class(py::module_& m) {
              options.platform = std::move(platform);
              options.all_platforms = all_platforms;
              options.jobs = jobs;
-             ProgressBridge bridge(std::move(progress));
-             options.progress = bridge.callback();
+             CallbackBridge bridge(std::move(progress));
+             options.progress = progress_callback(bridge);
              Reference reference = reference_of(ref);
              return bridge.run([&] { return r.pull(reference, store, options); });
            }, py::arg("reference"), py::arg("store"), py::arg("platform") = py::none(),
@@ -165,8 +130,8 @@ void bind_registry_class(py::module_& m) {
              options.jobs = jobs;
              options.chunk_size = chunk_size;
              options.mount = mount;
-             ProgressBridge bridge(std::move(progress));
-             options.progress = bridge.callback();
+             CallbackBridge bridge(std::move(progress));
+             options.progress = progress_callback(bridge);
              Reference from = reference_of(source);
              Reference to = destination.is_none() ? from : reference_of(destination);
              return bridge.run([&] { return r.push(store, from, to, options); });

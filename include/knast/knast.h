@@ -445,6 +445,176 @@ KNAST_EXTERN knast_status knast_registry_login(knast_registry *registry, const c
 /** Removes @p registry_name's credentials; @p removed, if not NULL, says whether there were any. */
 KNAST_EXTERN knast_status knast_registry_logout(int *removed, knast_registry *registry, const char *registry_name);
 
+/* ---- Rootfs ------------------------------------------------------------------------- */
+
+/** Limits and permissions for applying layers. Initialise with #KNAST_APPLY_OPTIONS_INIT. */
+typedef struct knast_apply_options {
+  unsigned int version;   /**< #KNAST_APPLY_OPTIONS_VERSION */
+  uint64_t max_bytes;     /**< Most bytes of file content one apply may write; 0: no cap. */
+  uint64_t max_entries;   /**< Most tar entries one apply may process; 0: no cap. */
+  int allow_devices;      /**< Nonzero: create device nodes (only when running as root). */
+  int owners;             /**< 1: set owners from the layer, 0: never, -1: when running as root. */
+  int no_xattrs;          /**< Nonzero: do not restore extended attributes. */
+} knast_apply_options;
+
+/** The current version of ::knast_apply_options. */
+#define KNAST_APPLY_OPTIONS_VERSION 1
+/** Default ::knast_apply_options: 64 GiB, 10 million entries, no devices, owners when root. */
+#define KNAST_APPLY_OPTIONS_INIT {KNAST_APPLY_OPTIONS_VERSION, UINT64_C(68719476736), 10000000, 0, -1, 0}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_apply_options_init(knast_apply_options *opts, unsigned int version);
+
+/** What applying a layer did. Fields are only ever appended. */
+typedef struct knast_apply_report {
+  uint64_t entries;         /**< Tar entries processed (whiteouts included). */
+  uint64_t bytes;           /**< Bytes of file content written. */
+  uint64_t whiteouts;       /**< Whiteouts and opaque markers applied. */
+  uint64_t skipped_devices; /**< Device nodes not created. */
+  uint64_t skipped_xattrs;  /**< Extended attributes the file system refused. */
+} knast_apply_report;
+
+/**
+ * Applies the layer file @p layer (a tar, plain, gzip or zstd) onto the directory @p root,
+ * with OCI whiteouts, never writing outside @p root. A refused layer may leave @p root
+ * partly applied. @param report if not NULL, receives the counts. @param media_type the
+ * layer's media type to check the compression against, or NULL. @param opts NULL for the
+ * defaults. @return #KNAST_EINVALID (a hostile or corrupt entry, named in the message),
+ * #KNAST_EINTEGRITY, #KNAST_ELIMIT, #KNAST_ENOTFOUND, #KNAST_EIO.
+ */
+KNAST_EXTERN knast_status knast_apply_layer(knast_apply_report *report, const char *root, const char *layer,
+                                            const char *media_type, const knast_apply_options *opts);
+
+/**
+ * The OCI chain ID of @p count layers' diff_ids (bottom first). Free @p out with
+ * knast_string_free().
+ */
+KNAST_EXTERN knast_status knast_chain_id(char **out, const char *const *diff_ids, size_t count);
+
+/** Layer compressions for diffs (::knast_rootfs_diff(), ::knast_write_layer_diff()). */
+enum knast_layer_compression {
+  KNAST_LAYER_NONE = 0, /**< A plain tar. */
+  KNAST_LAYER_GZIP = 1, /**< gzip. */
+  KNAST_LAYER_ZSTD = 2  /**< zstd. */
+};
+
+/**
+ * Writes the changes from the tree @p base to the tree @p changed as an OCI layer at
+ * @p output, compressed with @p compression (a ::knast_layer_compression). @p digest and
+ * @p diff_id, if not NULL, receive the layer's digest and its uncompressed digest (free
+ * with knast_string_free()).
+ */
+KNAST_EXTERN knast_status knast_write_layer_diff(char **digest, char **diff_id, const char *base, const char *changed,
+                                                 const char *output, uint32_t compression);
+
+/** The cache of unpacked layer chains and container roots (see knast::Rootfs). */
+typedef struct knast_rootfs knast_rootfs;
+
+/** Options of knast_rootfs_open(). Initialise with #KNAST_ROOTFS_OPTIONS_INIT. */
+typedef struct knast_rootfs_options {
+  unsigned int version;       /**< #KNAST_ROOTFS_OPTIONS_VERSION */
+  const char *driver;         /**< "directory", "overlay" or "zfs"; NULL for "directory". */
+  const char *zfs_dataset;    /**< zfs: the parent dataset ("zroot/knast"); NULL otherwise. */
+  knast_apply_options apply;  /**< Limits and permissions for every layer. */
+} knast_rootfs_options;
+
+/** The current version of ::knast_rootfs_options. */
+#define KNAST_ROOTFS_OPTIONS_VERSION 1
+/** Default ::knast_rootfs_options. */
+#define KNAST_ROOTFS_OPTIONS_INIT {KNAST_ROOTFS_OPTIONS_VERSION, NULL, NULL, KNAST_APPLY_OPTIONS_INIT}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_rootfs_options_init(knast_rootfs_options *opts, unsigned int version);
+
+/**
+ * Opens the chain cache under the state root @p state_root (its rootfs/ and containers/
+ * folders are created when missing). @return #KNAST_EUNSUPPORTED for a driver this OS
+ * cannot run. @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_rootfs_open(knast_rootfs **out, const char *state_root,
+                                            const knast_rootfs_options *opts);
+/** Frees a rootfs handle (nothing on disk changes). NULL is a no-op. */
+KNAST_EXTERN void knast_rootfs_free(knast_rootfs *rootfs);
+
+/**
+ * Reports the layer about to be applied: @p index of @p count (0-based), its diff_id, and
+ * whether it came from the cache.
+ */
+typedef void (*knast_unpack_cb)(size_t index, size_t count, const char *diff_id, int cached, void *payload);
+
+/** Options of knast_rootfs_unpack(). Initialise with #KNAST_UNPACK_OPTIONS_INIT. */
+typedef struct knast_unpack_options {
+  unsigned int version;      /**< #KNAST_UNPACK_OPTIONS_VERSION */
+  const char *platform;      /**< "os/arch[/variant]" to pick from an index, or NULL for the host's. */
+  knast_unpack_cb progress;  /**< Called before each layer, or NULL. */
+  void *payload;             /**< Passed to @ref progress. */
+} knast_unpack_options;
+
+/** The current version of ::knast_unpack_options. */
+#define KNAST_UNPACK_OPTIONS_VERSION 1
+/** Default ::knast_unpack_options. */
+#define KNAST_UNPACK_OPTIONS_INIT {KNAST_UNPACK_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_unpack_options_init(knast_unpack_options *opts, unsigned int version);
+
+/**
+ * Unpacks the image @p image (a name or digest in @p store) into the chain cache, reusing
+ * what is cached. @p chain_id receives the chain's ID and @p path, if not NULL, its root
+ * tree (free both with knast_string_free()). @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_rootfs_unpack(char **chain_id, char **path, knast_rootfs *rootfs,
+                                              knast_image_store *store, const char *image,
+                                              const knast_unpack_options *opts);
+
+/**
+ * Pulls @p reference with @p registry into @p store and unpacks it into @p rootfs, applying
+ * each layer as soon as it is stored. @p chain_id receives the chain's ID (free with
+ * knast_string_free()). @param pull NULL for the defaults (its platform serves both
+ * halves). @param unpack NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_pull_and_unpack(char **chain_id, knast_registry *registry, knast_image_store *store,
+                                                knast_rootfs *rootfs, const char *reference,
+                                                const knast_pull_options *pull, const knast_unpack_options *unpack);
+
+/**
+ * The cached chains as a JSON array of {"chain_id", "diff_ids", "path", "size", "created",
+ * "containers"} (free with knast_string_free()).
+ */
+KNAST_EXTERN knast_status knast_rootfs_list(char **json, knast_rootfs *rootfs);
+
+/**
+ * Removes every chain no container uses (with @p dry_run nonzero, only counts them).
+ * @param removed if not NULL, receives the number of chains. @param bytes_freed if not
+ * NULL, receives their content bytes.
+ */
+KNAST_EXTERN knast_status knast_rootfs_prune(size_t *removed, uint64_t *bytes_freed, knast_rootfs *rootfs, int dry_run);
+
+/**
+ * Makes a writable root for container @p id from the cached chain @p chain_id, at
+ * @p target (an empty or missing directory) or, when NULL, under the state root's
+ * containers/ folder. @p path, if not NULL, receives the root's path (free with
+ * knast_string_free()). @return #KNAST_ENOTFOUND (no such chain), #KNAST_EEXISTS (id taken).
+ */
+KNAST_EXTERN knast_status knast_rootfs_create(char **path, knast_rootfs *rootfs, const char *chain_id,
+                                              const char *id, const char *target);
+
+/**
+ * The container roots as a JSON array of {"id", "chain_id", "driver", "path"} (free with
+ * knast_string_free()).
+ */
+KNAST_EXTERN knast_status knast_rootfs_containers(char **json, knast_rootfs *rootfs);
+
+/** Removes container @p id's root (unmounting it); @p removed, if not NULL, says whether it existed. */
+KNAST_EXTERN knast_status knast_rootfs_remove(int *removed, knast_rootfs *rootfs, const char *id);
+
+/**
+ * Writes the changes made in container @p id as an OCI layer at @p output (see
+ * knast_write_layer_diff() for @p digest, @p diff_id and @p compression).
+ */
+KNAST_EXTERN knast_status knast_rootfs_diff(char **digest, char **diff_id, knast_rootfs *rootfs, const char *id,
+                                            const char *output, uint32_t compression);
+
 #ifdef __cplusplus
 }
 #endif

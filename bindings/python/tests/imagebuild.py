@@ -31,17 +31,23 @@ def descriptor_json(descriptor):
 
 def add_image(store, name, files, os="linux", architecture="amd64", cmd=("sh",)):
     """Stores a one-layer image holding `files` and names it; returns the manifest descriptor."""
-    tar = layer_tar(files)
-    layer = store.put_blob(gzip.compress(tar, mtime=0), OCI_LAYER_GZIP)
+    return add_layered_image(store, name, [files], os=os, architecture=architecture, cmd=cmd)
+
+
+def add_layered_image(store, name, layers, os="linux", architecture="amd64", cmd=("sh",)):
+    """Stores an image whose layers (bottom first) hold the {path: bytes} of `layers`
+    (a path named .wh.NAME is a whiteout) and names it; returns the manifest descriptor."""
+    tars = [layer_tar(files) for files in layers]
+    blobs = [store.put_blob(gzip.compress(tar, mtime=0), OCI_LAYER_GZIP) for tar in tars]
     config = {
         "architecture": architecture, "os": os, "created": "2026-11-01T00:00:00Z",
         "config": {"Cmd": list(cmd)},
-        "rootfs": {"type": "layers", "diff_ids": [str(knast.Digest.of(tar))]},
-        "history": [{"created": "2026-11-01T00:00:00Z", "created_by": "ADD files /"}],
+        "rootfs": {"type": "layers", "diff_ids": [str(knast.Digest.of(tar)) for tar in tars]},
+        "history": [{"created": "2026-11-01T00:00:00Z", "created_by": "ADD files /"} for _ in tars],
     }
     config_descriptor = store.put_blob(json.dumps(config).encode(), OCI_CONFIG)
     manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": descriptor_json(config_descriptor),
-                "layers": [descriptor_json(layer)]}
+                "layers": [descriptor_json(blob) for blob in blobs]}
     manifest_descriptor = store.put_blob(json.dumps(manifest).encode(), OCI_MANIFEST)
     if name is not None:
         store.tag(knast.Reference.parse(name), manifest_descriptor)
