@@ -19,12 +19,17 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
-// O_NOFOLLOW on a symbolic link fails with ELOOP on Linux and EMLINK on FreeBSD (open(2)).
-bool is_symlink_refusal(int error) noexcept { return error == ELOOP || error == EMLINK; }
+// O_NOFOLLOW on a symbolic link fails with ELOOP on Linux and EMLINK on FreeBSD (open(2));
+// with O_DIRECTORY as well, Linux says ENOTDIR, so that case is told apart by lstat.
+bool is_symlink_refusal(int error, int dir, const fs::path& name) noexcept {
+  if (error == ELOOP || error == EMLINK) return true;
+  struct stat st {};
+  return error == ENOTDIR && ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
 
-[[noreturn]] void throw_open_error(int error, const fs::path& root, const fs::path& so_far) {
+[[noreturn]] void throw_open_error(int error, bool symlink, const fs::path& root, const fs::path& so_far) {
   const auto where = (root / so_far).string();
-  if (is_symlink_refusal(error))
+  if (symlink)
     throw Error(ErrorCode::unsupported,
                 fmt::format("open {} inside the image root: {} is a symbolic link, and knast does not follow links "
                             "inside an image when reading it from the host",
@@ -53,8 +58,10 @@ UniqueFd open_in_root(const fs::path& root, const fs::path& relative) {
     const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY);
     UniqueFd next(::openat(dir.get(), parts[i].c_str(), flags));
     if (!next) {
-      if (errno == ENOENT || errno == ENOTDIR) return {};
-      throw_open_error(errno, root, so_far);
+      const int error = errno;
+      const bool symlink = is_symlink_refusal(error, dir.get(), parts[i]);
+      if (!symlink && (error == ENOENT || error == ENOTDIR)) return {};
+      throw_open_error(error, symlink, root, so_far);
     }
     dir = std::move(next);
   }
