@@ -43,24 +43,24 @@ inline constexpr std::string_view freebsd_oci_version = "1.3.0";
 inline constexpr std::size_t max_run_spec_bytes = 4 * 1024 * 1024;
 
 /// The PATH docker puts into every Linux container whose image sets none.
-inline constexpr std::string_view docker_default_path =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+inline constexpr std::string_view docker_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The capabilities docker keeps for a container by default (moby `caps.DefaultCapabilities`):
 /// the bounding, permitted and effective sets of every process make_run_spec() plans for Linux.
 inline constexpr std::array<std::string_view, 14> docker_default_capabilities = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",      "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",     "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",     "CAP_AUDIT_WRITE"};
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
 
 /// The paths docker hides inside a Linux container (`linux.maskedPaths`).
 inline constexpr std::array<std::string_view, 10> docker_masked_paths = {
-    "/proc/asound",    "/proc/acpi",        "/proc/kcore",       "/proc/keys",  "/proc/latency_stats",
+    "/proc/asound",     "/proc/acpi",        "/proc/kcore",       "/proc/keys", "/proc/latency_stats",
     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"};
 
 /// The paths docker makes read-only inside a Linux container (`linux.readonlyPaths`).
-inline constexpr std::array<std::string_view, 5> docker_readonly_paths = {
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+inline constexpr std::array<std::string_view, 5> docker_readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq",
+                                                                          "/proc/sys", "/proc/sysrq-trigger"};
 
 /// Annotations knast defines for what the runtime spec leaves out. All start with
 /// `org.knast.`; the FreeBSD executor reads them, other runtimes ignore them.
@@ -118,14 +118,14 @@ struct KNAST_API Capabilities {
 
 /// The container's process (`process`).
 struct KNAST_API RunProcess {
-  bool terminal = false;                        ///< `terminal`: give it a pseudo-terminal.
-  RunUser user;                                 ///< `user`.
-  std::vector<std::string> args;                ///< `args`: argv, never empty; args[0] is looked up in PATH.
-  std::vector<std::string> env;                 ///< `env`: "NAME=value" entries.
-  std::string cwd = "/";                        ///< `cwd`: absolute working directory.
-  std::optional<Capabilities> capabilities;     ///< `capabilities` (Linux only).
-  std::vector<PosixRlimit> rlimits;             ///< `rlimits`.
-  bool no_new_privileges = false;               ///< `noNewPrivileges`.
+  bool terminal = false;                     ///< `terminal`: give it a pseudo-terminal.
+  RunUser user;                              ///< `user`.
+  std::vector<std::string> args;             ///< `args`: argv, never empty; args[0] is looked up in PATH.
+  std::vector<std::string> env;              ///< `env`: "NAME=value" entries.
+  std::string cwd = "/";                     ///< `cwd`: absolute working directory.
+  std::optional<Capabilities> capabilities;  ///< `capabilities` (Linux only).
+  std::vector<PosixRlimit> rlimits;          ///< `rlimits`.
+  bool no_new_privileges = false;            ///< `noNewPrivileges`.
   /// Processes compare field by field.
   friend bool operator==(const RunProcess&, const RunProcess&) = default;
 };
@@ -193,7 +193,7 @@ struct KNAST_API JailAllow {
   std::optional<bool> set_hostname;    ///< `setHostname` (allow.set_hostname).
   std::optional<bool> raw_sockets;     ///< `rawSockets` (allow.raw_sockets).
   std::optional<bool> chflags;         ///< `chflags` (allow.chflags).
-  std::vector<std::string> mount;      ///< `mount`: file system types it may mount (allow.mount.<fs>).
+  std::vector<std::string> mount;      ///< `mount`: file system types it may mount (allow.mount.\<fs\>).
   std::optional<bool> quotas;          ///< `quotas` (allow.quotas).
   std::optional<bool> socket_af;       ///< `socketAf` (allow.socket_af).
   std::optional<bool> reserved_ports;  ///< `reservedPorts` (allow.reserved_ports).
@@ -204,16 +204,16 @@ struct KNAST_API JailAllow {
 
 /// The jail parameters of the runtime spec (`freebsd.jail`); absent ones keep jail(8)'s defaults.
 struct KNAST_API FreeBsdJail {
-  std::optional<std::string> parent;         ///< `parent`: name of the parent jail.
-  std::optional<SharingMode> host;           ///< `host`: new or inherit (not disable).
-  std::optional<SharingMode> ip4;            ///< `ip4`.
-  std::optional<SharingMode> ip6;            ///< `ip6`.
-  std::optional<SharingMode> vnet;           ///< `vnet`: new or inherit (not disable).
-  std::optional<SharingMode> sysvmsg;        ///< `sysvmsg` (spec default: new).
-  std::optional<SharingMode> sysvsem;        ///< `sysvsem` (spec default: new).
-  std::optional<SharingMode> sysvshm;        ///< `sysvshm` (spec default: new).
-  std::optional<int> enforce_statfs;         ///< `enforceStatfs`: 0, 1 or 2 (default 2).
-  std::optional<JailAllow> allow;            ///< `allow`.
+  std::optional<std::string> parent;   ///< `parent`: name of the parent jail.
+  std::optional<SharingMode> host;     ///< `host`: new or inherit (not disable).
+  std::optional<SharingMode> ip4;      ///< `ip4`.
+  std::optional<SharingMode> ip6;      ///< `ip6`.
+  std::optional<SharingMode> vnet;     ///< `vnet`: new or inherit (not disable).
+  std::optional<SharingMode> sysvmsg;  ///< `sysvmsg` (spec default: new).
+  std::optional<SharingMode> sysvsem;  ///< `sysvsem` (spec default: new).
+  std::optional<SharingMode> sysvshm;  ///< `sysvshm` (spec default: new).
+  std::optional<int> enforce_statfs;   ///< `enforceStatfs`: 0, 1 or 2 (default 2).
+  std::optional<JailAllow> allow;      ///< `allow`.
   /// Jails compare field by field.
   friend bool operator==(const FreeBsdJail&, const FreeBsdJail&) = default;
 };
@@ -252,7 +252,8 @@ struct KNAST_API RunSpec {
   ///         version; limit_exceeded for an oversized or too deeply nested document.
   static RunSpec parse(std::string_view json);
   /// As parse(), and lists in @p ignored_fields the JSON path of every property knast
-  /// does not model ("linux.seccomp", "process.apparmorProfile"), in document order.
+  /// does not model ("linux.seccomp", "process.apparmorProfile"), object by object with
+  /// each object's keys sorted.
   static RunSpec parse(std::string_view json, std::vector<std::string>& ignored_fields);
 
   /// Specs compare field by field.

@@ -41,12 +41,13 @@ bool is_symlink_refusal(int error, int dir, const fs::path& name) noexcept {
 
 UniqueFd open_in_root(const fs::path& root, const fs::path& relative) {
   UniqueFd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) throw Error(errno, fmt::format("open image root {}: {}", root.string(), std::generic_category().message(errno)));
+  if (!dir)
+    throw Error(errno, fmt::format("open image root {}: {}", root.string(), std::generic_category().message(errno)));
   std::vector<fs::path> parts;
   for (const auto& part : relative.relative_path()) {
     if (part == "..")
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("open {} inside the image root: \"..\" is not allowed", quote_untrusted(relative.string())));
+      throw Error(ErrorCode::invalid_argument, fmt::format("open {} inside the image root: \"..\" is not allowed",
+                                                           quote_untrusted(relative.string())));
     if (!part.empty() && part != ".") parts.push_back(part);
   }
   fs::path so_far;
@@ -74,7 +75,8 @@ std::optional<std::string> read_file_in_root(const fs::path& root, const fs::pat
   struct stat st {};
   const auto path = root / relative.relative_path();
   if (::fstat(fd.get(), &st) != 0)
-    throw Error(errno, fmt::format("stat {}: {}", quote_untrusted(path.string()), std::generic_category().message(errno)));
+    throw Error(errno,
+                fmt::format("stat {}: {}", quote_untrusted(path.string()), std::generic_category().message(errno)));
   if (!S_ISREG(st.st_mode))
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("read {} from the image: not a regular file", quote_untrusted(path.string())));

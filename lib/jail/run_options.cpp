@@ -110,7 +110,9 @@ std::string tmpfs_value_option(std::string_view option, std::string_view text) {
   if (key == "mode") {
     const bool octal = !value.empty() && value.size() <= 4 &&
                        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '7'; });
-    if (!octal) bad("tmpfs", text, fmt::format("mode {} must be octal, at most 4 digits (\"1777\")", detail::quote_untrusted(value)));
+    if (!octal)
+      bad("tmpfs", text,
+          fmt::format("mode {} must be octal, at most 4 digits (\"1777\")", detail::quote_untrusted(value)));
     return std::string(option);
   }
   const bool known = key == "uid" || key == "gid" || key == "nr_inodes" || key == "inodes";
@@ -125,7 +127,8 @@ void merge_tmpfs_option(std::vector<std::string>& options, std::string_view opti
   if (option.find('=') != std::string_view::npos) {
     auto value = tmpfs_value_option(option, text);
     const auto key = option_key(value);
-    std::erase_if(options, [&](const std::string& o) { return o.find('=') != std::string::npos && option_key(o) == key; });
+    std::erase_if(options,
+                  [&](const std::string& o) { return o.find('=') != std::string::npos && option_key(o) == key; });
     options.push_back(std::move(value));
     return;
   }
@@ -190,8 +193,10 @@ RunMount parse_volume(std::string_view text, std::string_view host_os) {
   if (clean_path(destination) == "/") bad("volume", text, "the destination cannot be \"/\"");
   bool read_only = false;
   if (parts.size() == 3) {
-    if (parts[2] == "ro") read_only = true;
-    else if (parts[2] != "rw") bad("volume", text, fmt::format("unknown mode {}: expected ro or rw", detail::quote_untrusted(parts[2])));
+    if (parts[2] == "ro")
+      read_only = true;
+    else if (parts[2] != "rw")
+      bad("volume", text, fmt::format("unknown mode {}: expected ro or rw", detail::quote_untrusted(parts[2])));
   }
   const std::string mode = read_only ? "ro" : "rw";
   if (host_os == "freebsd") return RunMount{clean_path(destination), "nullfs", clean_path(source), {mode}};

@@ -22,9 +22,9 @@ std::vector<std::string> docker_args(const ContainerConfig& image, const RunOver
 
 /// What the environment is built from besides the image's and the caller's lists.
 struct EnvDefaults {
-  std::string hostname;  ///< HOSTNAME=… when not empty.
-  bool terminal = false; ///< TERM=xterm.
-  std::string home;      ///< HOME=… when no list sets HOME (what runc does at exec time).
+  std::string hostname;   ///< HOSTNAME=… when not empty.
+  bool terminal = false;  ///< TERM=xterm.
+  std::string home;       ///< HOME=… when no list sets HOME (what runc does at exec time).
 };
 
 /// The environment: PATH (docker's default), HOSTNAME and TERM first; then the caller's

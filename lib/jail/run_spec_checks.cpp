@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -30,8 +31,7 @@ std::vector<std::string_view> split_commas(std::string_view text) {
 }
 
 [[noreturn]] void bad(std::string_view name, std::string_view value, std::string_view expected) {
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("{} = {}: expected {}", name, quote_untrusted(value), expected));
+  throw Error(ErrorCode::invalid_argument, fmt::format("{} = {}: expected {}", name, quote_untrusted(value), expected));
 }
 
 bool is_lower_word(std::string_view s) {
@@ -51,7 +51,8 @@ bool is_rctl_rule(std::string_view rule) {
     if (!is_lower_word(amount.substr(slash + 1))) return false;
     amount = amount.substr(0, slash);
   }
-  if (!amount.empty() && std::string_view("kKmMgGtT").find(amount.back()) != std::string_view::npos) amount.remove_suffix(1);
+  if (!amount.empty() && std::string_view("kKmMgGtT").find(amount.back()) != std::string_view::npos)
+    amount.remove_suffix(1);
   return is_lower_word(resource) && is_lower_word(action) && !amount.empty() &&
          std::all_of(amount.begin(), amount.end(), [](char c) { return c >= '0' && c <= '9'; });
 }

@@ -73,7 +73,8 @@ std::vector<std::string> read_exec_strings(const JsonReader& node) {
 
 void check_oci_version(const JsonReader& node) {
   const auto version = node.non_empty_string();
-  const bool major_one = version.size() > 2 && version.starts_with("1.") && std::isdigit(static_cast<unsigned char>(version[2]));
+  const bool major_one =
+      version.size() > 2 && version.starts_with("1.") && std::isdigit(static_cast<unsigned char>(version[2]));
   if (!major_one)
     node.fail(fmt::format("version {} is not supported: knast reads runtime-spec 1.x", detail::quote_text(version)),
               ErrorCode::unsupported);
@@ -92,11 +93,10 @@ RunUser read_user(const JsonReader& node, const IgnoredFields& ignored) {
 
 Capabilities read_capabilities(const JsonReader& node, const IgnoredFields& ignored) {
   ignored.check(node, {"bounding", "effective", "inheritable", "permitted", "ambient"});
-  return Capabilities{node.value_or_default("bounding", &JsonReader::strings),
-                      node.value_or_default("effective", &JsonReader::strings),
-                      node.value_or_default("inheritable", &JsonReader::strings),
-                      node.value_or_default("permitted", &JsonReader::strings),
-                      node.value_or_default("ambient", &JsonReader::strings)};
+  return Capabilities{
+      node.value_or_default("bounding", &JsonReader::strings), node.value_or_default("effective", &JsonReader::strings),
+      node.value_or_default("inheritable", &JsonReader::strings),
+      node.value_or_default("permitted", &JsonReader::strings), node.value_or_default("ambient", &JsonReader::strings)};
 }
 
 PosixRlimit read_rlimit(const JsonReader& node, const Json& raw, const IgnoredFields& ignored) {
@@ -110,7 +110,8 @@ PosixRlimit read_rlimit(const JsonReader& node, const Json& raw, const IgnoredFi
   limit.hard = read_u64(hard, raw.at("hard"));
   const auto soft = node.required("soft");
   limit.soft = read_u64(soft, raw.at("soft"));
-  if (limit.soft > limit.hard) node.fail(fmt::format("soft limit {} is above the hard limit {}", limit.soft, limit.hard));
+  if (limit.soft > limit.hard)
+    node.fail(fmt::format("soft limit {} is above the hard limit {}", limit.soft, limit.hard));
   return limit;
 }
 
@@ -136,7 +137,8 @@ RunProcess read_process(const JsonReader& node, const Json& raw, const IgnoredFi
 
 RunRoot read_root(const JsonReader& node, const IgnoredFields& ignored) {
   ignored.check(node, {"path", "readonly"});
-  return RunRoot{node.required("path").non_empty_string(), node.optional("readonly", &JsonReader::boolean).value_or(false)};
+  return RunRoot{node.required("path").non_empty_string(),
+                 node.optional("readonly", &JsonReader::boolean).value_or(false)};
 }
 
 RunMount read_mount(const JsonReader& node, const IgnoredFields& ignored) {
@@ -148,7 +150,8 @@ RunMount read_mount(const JsonReader& node, const IgnoredFields& ignored) {
 
 LinuxNamespace read_namespace(const JsonReader& node, const IgnoredFields& ignored) {
   ignored.check(node, {"type", "path"});
-  static const std::set<std::string, std::less<>> types{"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"};
+  static const std::set<std::string, std::less<>> types{"pid", "network", "mount",  "ipc",
+                                                        "uts", "user",    "cgroup", "time"};
   const auto type = node.required("type");
   auto name = type.string();
   if (!types.contains(name))
@@ -188,7 +191,8 @@ LinuxConfig read_linux(const JsonReader& node, const Json& raw, const IgnoredFie
     for (std::size_t j = 0; j < i; ++j)
       if (c.namespaces[i].type == c.namespaces[j].type)
         node.required("namespaces").fail(fmt::format("namespace {} is listed twice", c.namespaces[i].type));
-  if (const auto resources = node.optional("resources")) c.resources = read_resources(*resources, raw.at("resources"), ignored);
+  if (const auto resources = node.optional("resources"))
+    c.resources = read_resources(*resources, raw.at("resources"), ignored);
   c.masked_paths = node.value_or_default("maskedPaths", &JsonReader::strings);
   c.readonly_paths = node.value_or_default("readonlyPaths", &JsonReader::strings);
   return c;
@@ -199,12 +203,14 @@ SharingMode read_sharing(const JsonReader& node, bool may_disable) {
   if (text == "new") return SharingMode::new_;
   if (text == "inherit") return SharingMode::inherit;
   if (text == "disable" && may_disable) return SharingMode::disable;
-  node.fail(fmt::format("must be {}, got {}", may_disable ? "\"new\", \"inherit\" or \"disable\"" : "\"new\" or \"inherit\"",
+  node.fail(fmt::format("must be {}, got {}",
+                        may_disable ? "\"new\", \"inherit\" or \"disable\"" : "\"new\" or \"inherit\"",
                         detail::quote_text(text)));
 }
 
 JailAllow read_allow(const JsonReader& node, const IgnoredFields& ignored) {
-  ignored.check(node, {"setHostname", "rawSockets", "chflags", "mount", "quotas", "socketAf", "reservedPorts", "suser"});
+  ignored.check(node,
+                {"setHostname", "rawSockets", "chflags", "mount", "quotas", "socketAf", "reservedPorts", "suser"});
   JailAllow a;
   a.set_hostname = node.optional("setHostname", &JsonReader::boolean);
   a.raw_sockets = node.optional("rawSockets", &JsonReader::boolean);
@@ -218,7 +224,8 @@ JailAllow read_allow(const JsonReader& node, const IgnoredFields& ignored) {
 }
 
 FreeBsdJail read_jail(const JsonReader& node, const IgnoredFields& ignored) {
-  ignored.check(node, {"parent", "host", "ip4", "ip6", "vnet", "sysvmsg", "sysvsem", "sysvshm", "enforceStatfs", "allow"});
+  ignored.check(node,
+                {"parent", "host", "ip4", "ip6", "vnet", "sysvmsg", "sysvsem", "sysvshm", "enforceStatfs", "allow"});
   const auto mode = [](const JsonReader& n) { return read_sharing(n, true); };
   const auto mode_no_disable = [](const JsonReader& n) { return read_sharing(n, false); };
   FreeBsdJail j;
@@ -242,7 +249,8 @@ FreeBsdJail read_jail(const JsonReader& node, const IgnoredFields& ignored) {
 FreeBsdDevice read_device(const JsonReader& node, const IgnoredFields& ignored) {
   ignored.check(node, {"path", "mode"});
   FreeBsdDevice d{node.required("path").non_empty_string(), node.optional("mode", read_u32)};
-  if (d.mode && *d.mode > 07777) node.required("mode").fail(fmt::format("must be a file mode up to 07777 (4095), got {}", *d.mode));
+  if (d.mode && *d.mode > 07777)
+    node.required("mode").fail(fmt::format("must be a file mode up to 07777 (4095), got {}", *d.mode));
   return d;
 }
 
@@ -272,7 +280,8 @@ RunSpec parse_spec(std::string_view json, std::vector<std::string>* ignored_out)
   spec.mounts = doc.value_or_default("mounts", [&](const JsonReader& n) {
     return n.array([&](const JsonReader& e) { return read_mount(e, ignored); });
   });
-  spec.linux_config = doc.optional("linux", [&](const JsonReader& n) { return read_linux(n, root.at("linux"), ignored); });
+  spec.linux_config =
+      doc.optional("linux", [&](const JsonReader& n) { return read_linux(n, root.at("linux"), ignored); });
   spec.freebsd_config = doc.optional("freebsd", [&](const JsonReader& n) { return read_freebsd(n, ignored); });
   spec.annotations = doc.value_or_default("annotations", &JsonReader::string_map);
   try {
@@ -294,8 +303,11 @@ Json write_user(const RunUser& u) {
 }
 
 Json write_capabilities(const Capabilities& c) {
-  return Json{{"bounding", c.bounding}, {"effective", c.effective}, {"inheritable", c.inheritable},
-              {"permitted", c.permitted}, {"ambient", c.ambient}};
+  return Json{{"bounding", c.bounding},
+              {"effective", c.effective},
+              {"inheritable", c.inheritable},
+              {"permitted", c.permitted},
+              {"ambient", c.ambient}};
 }
 
 Json write_process(const RunProcess& p) {
@@ -303,7 +315,9 @@ Json write_process(const RunProcess& p) {
   detail::set_non_empty(out, "env", p.env);
   detail::set_optional(out, "capabilities", p.capabilities, write_capabilities);
   detail::set_non_empty(out, "rlimits", p.rlimits, [](const std::vector<PosixRlimit>& list) {
-    return detail::json_array(list, [](const PosixRlimit& r) { return Json{{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}}; });
+    return detail::json_array(list, [](const PosixRlimit& r) {
+      return Json{{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}};
+    });
   });
   if (p.no_new_privileges) out["noNewPrivileges"] = true;
   return out;
@@ -410,7 +424,8 @@ std::string to_json(const RunSpec& spec) {
            {"process", write_process(spec.process)},
            {"root", Json{{"path", spec.root.path}, {"readonly", spec.root.readonly}}}};
   detail::set_optional(doc, "hostname", spec.hostname);
-  detail::set_non_empty(doc, "mounts", spec.mounts, [](const std::vector<RunMount>& list) { return detail::json_array(list, write_mount); });
+  detail::set_non_empty(doc, "mounts", spec.mounts,
+                        [](const std::vector<RunMount>& list) { return detail::json_array(list, write_mount); });
   detail::set_optional(doc, "linux", spec.linux_config, write_linux);
   detail::set_optional(doc, "freebsd", spec.freebsd_config, write_freebsd);
   detail::set_non_empty(doc, "annotations", spec.annotations);
@@ -431,7 +446,8 @@ RunSpec read_bundle(const fs::path& dir) {
   const auto path = config_path(dir);
   const auto fd = detail::open_if_exists(path, O_RDONLY);
   if (!fd)
-    throw Error(ErrorCode::not_found, fmt::format("read bundle {}: it has no config.json", detail::quote_untrusted(dir.string())));
+    throw Error(ErrorCode::not_found,
+                fmt::format("read bundle {}: it has no config.json", detail::quote_untrusted(dir.string())));
   try {
     return RunSpec::parse(detail::read_all(fd, max_run_spec_bytes, path));
   } catch (const Error& e) {

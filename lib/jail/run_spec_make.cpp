@@ -37,13 +37,15 @@ std::string image_label(const RunOverrides& o) {
 void check_exec_strings(const std::vector<std::string>& values, std::string_view what, const RunOverrides& o) {
   for (const auto& value : values)
     if (value.find('\0') != std::string::npos)
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("run {}: {} entry {} contains a NUL byte", image_label(o), what, detail::quote_untrusted(value)));
+      throw Error(ErrorCode::invalid_argument, fmt::format("run {}: {} entry {} contains a NUL byte", image_label(o),
+                                                           what, detail::quote_untrusted(value)));
 }
 
 std::vector<std::string> to_strings(auto const& list) { return {list.begin(), list.end()}; }
 
-std::size_t depth(const std::string& path) { return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')); }
+std::size_t depth(const std::string& path) {
+  return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+}
 
 // The caller's mounts (tmpfs, then volumes), shallowest destination first as docker
 // sorts them, so a mount never hides one made below it. Two on one destination are refused.
@@ -54,8 +56,8 @@ std::vector<RunMount> user_mounts(const RunOverrides& o, std::string_view host_o
   std::set<std::string> seen;
   for (const auto& m : mounts)
     if (!seen.insert(m.destination).second)
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("run {}: duplicate mount point {}", image_label(o), detail::quote_untrusted(m.destination)));
+      throw Error(ErrorCode::invalid_argument, fmt::format("run {}: duplicate mount point {}", image_label(o),
+                                                           detail::quote_untrusted(m.destination)));
   std::stable_sort(mounts.begin(), mounts.end(),
                    [](const RunMount& a, const RunMount& b) { return depth(a.destination) < depth(b.destination); });
   return mounts;
@@ -66,7 +68,8 @@ std::vector<RunMount> user_mounts(const RunOverrides& o, std::string_view host_o
 std::vector<RunMount> linux_mounts(std::vector<RunMount> mine) {
   std::vector<RunMount> out;
   for (auto& standard : standard_linux_mounts()) {
-    const bool replaced = std::any_of(mine.begin(), mine.end(), [&](const RunMount& m) { return m.destination == standard.destination; });
+    const bool replaced =
+        std::any_of(mine.begin(), mine.end(), [&](const RunMount& m) { return m.destination == standard.destination; });
     if (!replaced) out.push_back(std::move(standard));
   }
   out.insert(out.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
@@ -92,7 +95,8 @@ Limits parse_limits(const RunOverrides& o) {
   if (o.cpus) {
     l.nano_cpus = parse_cpus(*o.cpus);
     if (*l.nano_cpus * cpu_period_us / 1'000'000'000 < min_cpu_quota_us)
-      throw Error(ErrorCode::invalid_argument, fmt::format("cpus {}: the smallest is 0.01", detail::quote_untrusted(*o.cpus)));
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("cpus {}: the smallest is 0.01", detail::quote_untrusted(*o.cpus)));
   }
   return l;
 }
@@ -100,9 +104,11 @@ Limits parse_limits(const RunOverrides& o) {
 void check_rlimits(const std::vector<PosixRlimit>& rlimits) {
   for (const auto& r : rlimits) {
     if (!r.type.starts_with("RLIMIT_"))
-      throw Error(ErrorCode::invalid_argument, fmt::format("ulimit {}: expected an RLIMIT_* name", detail::quote_untrusted(r.type)));
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("ulimit {}: expected an RLIMIT_* name", detail::quote_untrusted(r.type)));
     if (r.soft > r.hard)
-      throw Error(ErrorCode::invalid_argument, fmt::format("ulimit {}: soft limit {} is above the hard limit {}", r.type, r.soft, r.hard));
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("ulimit {}: soft limit {} is above the hard limit {}", r.type, r.soft, r.hard));
   }
 }
 
@@ -144,22 +150,23 @@ std::string rctl_rules(const Limits& limits) {
 std::string host_os_of(const RunOverrides& o) {
   const auto os = o.host_os.empty() ? Platform::host().os : o.host_os;
   if (os != "linux" && os != "freebsd")
-    throw Error(ErrorCode::unsupported, fmt::format("run on {}: knast runs containers on linux and freebsd hosts", detail::quote_untrusted(os)));
+    throw Error(ErrorCode::unsupported, fmt::format("run on {}: knast runs containers on linux and freebsd hosts",
+                                                    detail::quote_untrusted(os)));
   return os;
 }
 
 void check_image_os(const ImageConfig& image, std::string_view host_os, const RunOverrides& o) {
   const bool runs = image.os == host_os || (host_os == "freebsd" && image.os == "linux");
   if (!runs)
-    throw Error(ErrorCode::unsupported,
-                fmt::format("run {}: a {} image cannot run on a {} host", image_label(o), detail::quote_untrusted(image.os), host_os));
+    throw Error(ErrorCode::unsupported, fmt::format("run {}: a {} image cannot run on a {} host", image_label(o),
+                                                    detail::quote_untrusted(image.os), host_os));
   if (o.linux_osrelease && !(host_os == "freebsd" && image.os == "linux"))
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("run {}: linux.osrelease applies only to a Linux image on a FreeBSD host", image_label(o)));
 }
 
-std::map<std::string, std::string> knast_annotations(const ImageConfig& image, std::string_view host_os, const Limits& limits,
-                                                     const RunOverrides& o) {
+std::map<std::string, std::string> knast_annotations(const ImageConfig& image, std::string_view host_os,
+                                                     const Limits& limits, const RunOverrides& o) {
   std::map<std::string, std::string> out;
   if (host_os == "freebsd") {
     if (image.os == "linux") out[std::string(annotation::linux_emulation)] = "true";
@@ -177,7 +184,8 @@ RunUser resolve_user(const ImageConfig& image, const fs::path& rootfs, const Run
   const auto group = detail::read_file_in_root(rootfs, "etc/group", max_user_db_bytes);
   auto resolved = detail::resolve_user(spec, passwd, group, o.image_ref);
   home = resolved.home;
-  return RunUser{resolved.uid, resolved.gid, std::move(resolved.additional_gids), std::nullopt, std::move(resolved.name)};
+  return RunUser{resolved.uid, resolved.gid, std::move(resolved.additional_gids), std::nullopt,
+                 std::move(resolved.name)};
 }
 
 }  // namespace
@@ -199,8 +207,9 @@ RunSpec make_run_spec(const ImageConfig& image, const fs::path& rootfs, const Ru
   check_rlimits(o.rlimits);
   const auto limits = parse_limits(o);
   if (host_os == "freebsd" && o.cpu_shares)
-    throw Error(ErrorCode::unsupported,
-                fmt::format("run {}: cpu shares have no FreeBSD equivalent (rctl has no weights): use cpus", image_label(o)));
+    throw Error(
+        ErrorCode::unsupported,
+        fmt::format("run {}: cpu shares have no FreeBSD equivalent (rctl has no weights): use cpus", image_label(o)));
 
   RunSpec spec;
   spec.oci_version = host_os == "freebsd" ? freebsd_oci_version : default_oci_version;

@@ -107,7 +107,8 @@ ResolvedUser resolve_user(std::string_view spec, const std::optional<std::string
   const std::string_view user_arg = parts[0];
   const std::string_view group_arg = parts.size() > 1 ? parts[1] : std::string_view{};
   if (parts.size() > 1 && group_arg.empty())
-    throw Error(ErrorCode::invalid_argument, fmt::format("user {}: the group after ':' is empty", quote_untrusted(spec)));
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("user {}: the group after ':' is empty", quote_untrusted(spec)));
 
   ResolvedUser user;
   // The user: an empty spec means root (uid 0) as found in passwd; a number is always a
@@ -143,15 +144,17 @@ ResolvedUser resolve_user(std::string_view spec, const std::optional<std::string
       if (found != groups.end()) {
         user.gid = found->gid;
       } else if (!is_numeric(group_arg)) {
-        throw Error(ErrorCode::not_found,
-                    fmt::format("user {}: no group named {} in /etc/group of {}: use a gid or a group the image defines",
-                                quote_untrusted(spec), quote_untrusted(group_arg), image_name(image_ref)));
+        throw Error(
+            ErrorCode::not_found,
+            fmt::format("user {}: no group named {} in /etc/group of {}: use a gid or a group the image defines",
+                        quote_untrusted(spec), quote_untrusted(group_arg), image_name(image_ref)));
       } else {
         user.gid = numeric_id(group_arg, "gid", spec);
       }
     } else {
       for (const auto& g : groups)
-        if (std::find(g.members.begin(), g.members.end(), *user.name) != g.members.end()) supplementary.push_back(g.gid);
+        if (std::find(g.members.begin(), g.members.end(), *user.name) != g.members.end())
+          supplementary.push_back(g.gid);
     }
   }
   user.additional_gids.push_back(user.gid);

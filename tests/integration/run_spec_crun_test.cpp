@@ -25,7 +25,9 @@ using store_test::spit;
 using store_test::TempDir;
 using Strings = std::vector<std::string>;
 
-bool have(const char* tool) { return std::system(("command -v " + std::string(tool) + " >/dev/null 2>&1").c_str()) == 0; }
+bool have(const char* tool) {
+  return std::system(("command -v " + std::string(tool) + " >/dev/null 2>&1").c_str()) == 0;
+}
 
 struct CrunRun {
   int exit_code = -1;
@@ -56,7 +58,8 @@ void make_busybox_root(const fs::path& root) {
   fs::copy_file("/bin/busybox", root / "bin/busybox");
   for (const char* applet : {"sh", "echo", "true", "cat", "id", "pwd", "touch", "ls"})
     fs::create_symlink("busybox", root / "bin" / applet);
-  for (const char* dir : {"etc", "tmp", "home/app", "proc", "dev", "sys", "run", "data"}) fs::create_directories(root / dir);
+  for (const char* dir : {"etc", "tmp", "home/app", "proc", "dev", "sys", "run", "data"})
+    fs::create_directories(root / dir);
   spit(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
   spit(root / "etc/group", "root:x:0:\napp:x:1000:\nstaff:x:50:app\n");
 }
@@ -74,8 +77,8 @@ class RunSpecCrun : public testing::Test {
     // A bundle of crun's own making must run, or the host cannot run containers at all.
     const auto probe = dir_.path() / "probe";
     fs::create_directories(probe);
-    if (std::system(("cd " + probe.string() + " && crun spec --rootless=false >/dev/null 2>&1 || (cd " + probe.string() +
-                     " && crun spec >/dev/null 2>&1)")
+    if (std::system(("cd " + probe.string() + " && crun spec --rootless=false >/dev/null 2>&1 || (cd " +
+                     probe.string() + " && crun spec >/dev/null 2>&1)")
                         .c_str()) != 0)
       GTEST_SKIP() << "crun spec failed";
     auto doc = oci_test::Json::parse(slurp(probe / "config.json"));

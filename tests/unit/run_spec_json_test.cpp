@@ -96,61 +96,131 @@ struct BadCase {
 };
 
 const std::vector<BadCase> bad_cases = {
-    {"missing ociVersion", [](Json& d) { d.erase("ociVersion"); }, "runtime config: ociVersion: required field is missing"},
+    {"missing ociVersion", [](Json& d) { d.erase("ociVersion"); },
+     "runtime config: ociVersion: required field is missing"},
     {"ociVersion 2", [](Json& d) { d["ociVersion"] = "2.0.0"; }, "ociVersion: version \"2.0.0\" is not supported",
      ErrorCode::unsupported},
     {"ociVersion number", [](Json& d) { d["ociVersion"] = 1; }, "ociVersion: must be a non-empty string, got 1"},
     {"missing process", [](Json& d) { d.erase("process"); }, "process: required field is missing"},
-    {"args empty", [](Json& d) { d["process"]["args"] = Json::array(); }, "process.args: must hold at least the program"},
+    {"args empty", [](Json& d) { d["process"]["args"] = Json::array(); },
+     "process.args: must hold at least the program"},
     {"args a string", [](Json& d) { d["process"]["args"] = "sh"; }, "process.args: must be an array, got \"sh\""},
-    {"args with NUL", [](Json& d) { d["process"]["args"] = {std::string("a\0b", 3)}; }, "process.args: entry 0 contains a NUL"},
+    {"args with NUL", [](Json& d) { d["process"]["args"] = {std::string("a\0b", 3)}; },
+     "process.args: entry 0 contains a NUL"},
     {"uid negative", [](Json& d) { d["process"]["user"]["uid"] = -1; },
      "process.user.uid: must be a non-negative integer, got -1"},
     {"uid too big", [](Json& d) { d["process"]["user"]["uid"] = 4294967296; }, "process.user.uid: must fit 32 bits"},
-    {"gid a string", [](Json& d) { d["process"]["user"]["gid"] = "0"; }, "process.user.gid: must be a non-negative integer"},
+    {"gid a string", [](Json& d) { d["process"]["user"]["gid"] = "0"; },
+     "process.user.gid: must be a non-negative integer"},
     {"missing user", [](Json& d) { d["process"].erase("user"); }, "process.user: required field is missing"},
-    {"relative cwd", [](Json& d) { d["process"]["cwd"] = "srv"; }, "process.cwd: must be an absolute path, got \"srv\""},
+    {"relative cwd", [](Json& d) { d["process"]["cwd"] = "srv"; },
+     "process.cwd: must be an absolute path, got \"srv\""},
     {"terminal a string", [](Json& d) { d["process"]["terminal"] = "yes"; }, "process.terminal: must be a boolean"},
-    {"soft above hard", [](Json& d) { d["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 1}, {"soft", 2}}}; },
+    {"soft above hard",
+     [](Json& d) {
+       d["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 1}, {"soft", 2}}};
+     },
      "process.rlimits[0]: soft limit 2 is above the hard limit 1"},
-    {"rlimit type", [](Json& d) { d["process"]["rlimits"] = {{{"type", "NOFILE"}, {"hard", 1}, {"soft", 1}}}; },
+    {"rlimit type",
+     [](Json& d) {
+       d["process"]["rlimits"] = {{{"type", "NOFILE"}, {"hard", 1}, {"soft", 1}}};
+     },
      "process.rlimits[0].type: must name an RLIMIT_* resource"},
-    {"rlimit fraction", [](Json& d) { d["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 1.5}, {"soft", 1}}}; },
+    {"rlimit fraction",
+     [](Json& d) {
+       d["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 1.5}, {"soft", 1}}};
+     },
      "process.rlimits[0].hard: must be a non-negative integer, got 1.5"},
     {"missing root path", [](Json& d) { d["root"].erase("path"); }, "root.path: required field is missing"},
-    {"relative mount destination", [](Json& d) { d["mounts"] = {{{"destination", "proc"}}}; },
+    {"relative mount destination",
+     [](Json& d) {
+       d["mounts"] = {{{"destination", "proc"}}};
+     },
      "mounts[0].destination: must be an absolute path"},
-    {"mount options a string", [](Json& d) { d["mounts"] = {{{"destination", "/p"}, {"options", "ro"}}}; },
+    {"mount options a string",
+     [](Json& d) {
+       d["mounts"] = {{{"destination", "/p"}, {"options", "ro"}}};
+     },
      "mounts[0].options: must be an array"},
-    {"bad namespace", [](Json& d) { d["linux"] = {{"namespaces", {{{"type", "pids"}}}}}; },
+    {"bad namespace",
+     [](Json& d) {
+       d["linux"] = {{"namespaces", {{{"type", "pids"}}}}};
+     },
      "linux.namespaces[0].type: must be one of pid"},
-    {"namespace twice", [](Json& d) { d["linux"] = {{"namespaces", {{{"type", "pid"}}, {{"type", "pid"}}}}}; },
+    {"namespace twice",
+     [](Json& d) {
+       d["linux"] = {{"namespaces", {{{"type", "pid"}}, {{"type", "pid"}}}}};
+     },
      "linux.namespaces: namespace pid is listed twice"},
-    {"memory limit a string", [](Json& d) { d["linux"] = {{"resources", {{"memory", {{"limit", "512m"}}}}}}; },
+    {"memory limit a string",
+     [](Json& d) {
+       d["linux"] = {{"resources", {{"memory", {{"limit", "512m"}}}}}};
+     },
      "linux.resources.memory.limit: must be an integer, got \"512m\""},
-    {"pids without limit", [](Json& d) { d["linux"] = {{"resources", {{"pids", Json::object()}}}}; },
+    {"pids without limit",
+     [](Json& d) {
+       d["linux"] = {{"resources", {{"pids", Json::object()}}}};
+     },
      "linux.resources.pids.limit: required field is missing"},
-    {"jail host disable", [](Json& d) { d["freebsd"] = {{"jail", {{"host", "disable"}}}}; },
+    {"jail host disable",
+     [](Json& d) {
+       d["freebsd"] = {{"jail", {{"host", "disable"}}}};
+     },
      "freebsd.jail.host: must be \"new\" or \"inherit\", got \"disable\""},
-    {"jail vnet unknown", [](Json& d) { d["freebsd"] = {{"jail", {{"vnet", "shared"}}}}; }, "freebsd.jail.vnet: must be"},
-    {"jail ip4 bad", [](Json& d) { d["freebsd"] = {{"jail", {{"ip4", "on"}}}}; },
+    {"jail vnet unknown",
+     [](Json& d) {
+       d["freebsd"] = {{"jail", {{"vnet", "shared"}}}};
+     },
+     "freebsd.jail.vnet: must be"},
+    {"jail ip4 bad",
+     [](Json& d) {
+       d["freebsd"] = {{"jail", {{"ip4", "on"}}}};
+     },
      "freebsd.jail.ip4: must be \"new\", \"inherit\" or \"disable\""},
-    {"enforceStatfs 3", [](Json& d) { d["freebsd"] = {{"jail", {{"enforceStatfs", 3}}}}; },
+    {"enforceStatfs 3",
+     [](Json& d) {
+       d["freebsd"] = {{"jail", {{"enforceStatfs", 3}}}};
+     },
      "freebsd.jail.enforceStatfs: must be 0, 1 or 2, got 3"},
-    {"allow.mount a string", [](Json& d) { d["freebsd"] = {{"jail", {{"allow", {{"mount", "tmpfs"}}}}}}; },
+    {"allow.mount a string",
+     [](Json& d) {
+       d["freebsd"] = {{"jail", {{"allow", {{"mount", "tmpfs"}}}}}};
+     },
      "freebsd.jail.allow.mount: must be an array"},
-    {"device mode as the old string form", [](Json& d) { d["freebsd"] = {{"devices", {{{"path", "pf"}, {"mode", "0700"}}}}}; },
+    {"device mode as the old string form",
+     [](Json& d) {
+       d["freebsd"] = {{"devices", {{{"path", "pf"}, {"mode", "0700"}}}}};
+     },
      "freebsd.devices[0].mode: must be a non-negative integer, got \"0700\""},
-    {"device without path", [](Json& d) { d["freebsd"] = {{"devices", {{{"mode", 448}}}}}; },
+    {"device without path",
+     [](Json& d) {
+       d["freebsd"] = {{"devices", {{{"mode", 448}}}}};
+     },
      "freebsd.devices[0].path: required field is missing"},
-    {"annotation not a string", [](Json& d) { d["annotations"] = {{"a", 1}}; }, "annotations.a: must be a string, got 1"},
-    {"bad rctl annotation", [](Json& d) { d["annotations"] = {{"org.knast.freebsd.rctl", "memoryuse=1"}}; },
+    {"annotation not a string",
+     [](Json& d) {
+       d["annotations"] = {{"a", 1}};
+     },
+     "annotations.a: must be a string, got 1"},
+    {"bad rctl annotation",
+     [](Json& d) {
+       d["annotations"] = {{"org.knast.freebsd.rctl", "memoryuse=1"}};
+     },
      "annotations: org.knast.freebsd.rctl = \"memoryuse=1\": expected comma-separated rctl rules"},
-    {"bad ip4 annotation", [](Json& d) { d["annotations"] = {{"org.knast.freebsd.ip4.addr", "10.0.0.1,::1"}}; },
+    {"bad ip4 annotation",
+     [](Json& d) {
+       d["annotations"] = {{"org.knast.freebsd.ip4.addr", "10.0.0.1,::1"}};
+     },
      "org.knast.freebsd.ip4.addr = \"10.0.0.1,::1\": expected comma-separated IPv4"},
-    {"bad linux annotation", [](Json& d) { d["annotations"] = {{"org.knast.freebsd.linux", "yes"}}; },
+    {"bad linux annotation",
+     [](Json& d) {
+       d["annotations"] = {{"org.knast.freebsd.linux", "yes"}};
+     },
      "org.knast.freebsd.linux = \"yes\": expected \"true\" or \"false\""},
-    {"bad osrelease", [](Json& d) { d["annotations"] = {{"org.knast.freebsd.linux.osrelease", "5.x"}}; },
+    {"bad osrelease",
+     [](Json& d) {
+       d["annotations"] = {{"org.knast.freebsd.linux.osrelease", "5.x"}};
+     },
      "org.knast.freebsd.linux.osrelease = \"5.x\": expected a kernel release"},
 };
 
@@ -183,9 +253,9 @@ TEST(RunSpecJson, IgnoresUnknownPropertiesAndListsThem) {
   std::vector<std::string> ignored;
   const auto spec = RunSpec::parse(doc.dump(), ignored);
   EXPECT_EQ(spec, RunSpec::parse(doc.dump()));
-  EXPECT_THAT(ignored, testing::UnorderedElementsAre("process.apparmorProfile", "process.user.extra", "linux.seccomp",
-                                                      "linux.resources.devices", "linux.resources.memory.swap",
-                                                      "vendorThing"));
+  EXPECT_THAT(ignored,
+              testing::UnorderedElementsAre("process.apparmorProfile", "process.user.extra", "linux.seccomp",
+                                            "linux.resources.devices", "linux.resources.memory.swap", "vendorThing"));
   std::vector<std::string> none;
   (void)RunSpec::parse(knast::to_json(full_spec()), none);
   EXPECT_TRUE(none.empty()) << testing::PrintToString(none);

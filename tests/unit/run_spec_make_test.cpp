@@ -92,7 +92,8 @@ TEST(RunSpecMake, FreeBsdSpecForANativeImage) {
   EXPECT_TRUE(spec.mounts.empty());  // the FreeBSD executor adds devfs and its own
   EXPECT_FALSE(spec.process.capabilities);
   EXPECT_FALSE(spec.linux_config);
-  EXPECT_EQ(spec.annotations, (std::map<std::string, std::string>{{"org.knast.freebsd.rctl", "memoryuse:deny=268435456"}}));
+  EXPECT_EQ(spec.annotations,
+            (std::map<std::string, std::string>{{"org.knast.freebsd.rctl", "memoryuse:deny=268435456"}}));
   EXPECT_EQ(spec.freebsd_config->jail->ip4, knast::SharingMode::disable);
 }
 
@@ -127,11 +128,16 @@ struct Refusal {
 };
 
 const std::vector<Refusal> refusals = {
-    {"memory below 6 MiB", [](RunOverrides& o, auto&) { o.memory = "4m"; }, ErrorCode::invalid_argument, "minimum memory"},
+    {"memory below 6 MiB", [](RunOverrides& o, auto&) { o.memory = "4m"; }, ErrorCode::invalid_argument,
+     "minimum memory"},
     {"bad memory", [](RunOverrides& o, auto&) { o.memory = "lots"; }, ErrorCode::invalid_argument, "size \"lots\""},
-    {"cpus below 0.01", [](RunOverrides& o, auto&) { o.cpus = "0.001"; }, ErrorCode::invalid_argument, "smallest is 0.01"},
-    {"duplicate mount point", [](RunOverrides& o, auto&) { o.volumes = {"/a:/x", "/b:/x/"}; }, ErrorCode::invalid_argument,
-     "duplicate mount point \"/x\""},
+    {"cpus below 0.01", [](RunOverrides& o, auto&) { o.cpus = "0.001"; }, ErrorCode::invalid_argument,
+     "smallest is 0.01"},
+    {"duplicate mount point",
+     [](RunOverrides& o, auto&) {
+       o.volumes = {"/a:/x", "/b:/x/"};
+     },
+     ErrorCode::invalid_argument, "duplicate mount point \"/x\""},
     {"bad volume", [](RunOverrides& o, auto&) { o.volumes = {"/a"}; }, ErrorCode::invalid_argument, "volume \"/a\""},
     {"freebsd image on linux", [](auto&, knast::ImageConfig& i) { i.os = "freebsd"; }, ErrorCode::unsupported,
      "a \"freebsd\" image cannot run on a linux host"},
@@ -142,11 +148,17 @@ const std::vector<Refusal> refusals = {
      "run \"test:1\": no command specified"},
     {"unknown user", [](RunOverrides& o, auto&) { o.user = "mallory"; }, ErrorCode::not_found, "image \"test:1\""},
     {"relative workdir", [](RunOverrides& o, auto&) { o.workdir = "x"; }, ErrorCode::invalid_argument, "absolute"},
-    {"soft above hard", [](RunOverrides& o, auto&) { o.rlimits = {{"RLIMIT_NOFILE", 1, 2}}; }, ErrorCode::invalid_argument,
-     "soft limit 2"},
+    {"soft above hard",
+     [](RunOverrides& o, auto&) {
+       o.rlimits = {{"RLIMIT_NOFILE", 1, 2}};
+     },
+     ErrorCode::invalid_argument, "soft limit 2"},
     {"NUL in env", [](RunOverrides& o, auto&) { o.env = {std::string("A=\0", 3)}; }, ErrorCode::invalid_argument,
      "contains a NUL"},
-    {"bad knast annotation", [](RunOverrides& o, auto&) { o.annotations = {{"org.knast.freebsd.linux", "1"}}; },
+    {"bad knast annotation",
+     [](RunOverrides& o, auto&) {
+       o.annotations = {{"org.knast.freebsd.linux", "1"}};
+     },
      ErrorCode::invalid_argument, "org.knast.freebsd.linux"},
 };
 
@@ -162,7 +174,8 @@ TEST(RunSpecMake, RefusesBadOverridesClearly) {
   }
   auto o = on("freebsd");
   o.cpu_shares = 512;
-  EXPECT_EQ(error_from([&] { (void)knast::make_run_spec(image("freebsd"), root.path(), o); }).kind(), ErrorCode::unsupported);
+  EXPECT_EQ(error_from([&] { (void)knast::make_run_spec(image("freebsd"), root.path(), o); }).kind(),
+            ErrorCode::unsupported);
 }
 
 // ---- the user database is read inside the root only ------------------------------------------
@@ -253,7 +266,8 @@ TEST(RunSpecBundle, ReadErrorsNameTheBundle) {
   e = error_from([&] { (void)knast::read_bundle(dir.path()); });
   EXPECT_THAT(e.what(), testing::HasSubstr("read bundle"));
   EXPECT_THAT(e.what(), testing::HasSubstr("process: required field is missing"));
-  EXPECT_EQ(error_from([&] { knast::write_bundle(dir.path() / "no/such/parent", RunSpec{}); }).kind(), ErrorCode::not_found);
+  EXPECT_EQ(error_from([&] { knast::write_bundle(dir.path() / "no/such/parent", RunSpec{}); }).kind(),
+            ErrorCode::not_found);
 }
 
 }  // namespace

@@ -15,13 +15,13 @@ using Strings = std::vector<std::string>;
 
 TEST(RunSpecOptions, ByteSizesParseLikeDocker) {
   const std::vector<std::pair<const char*, std::int64_t>> good = {
-      {"4096", 4096},          {"512m", 536870912},   {"512M", 536870912},        {"1g", 1073741824},
-      {"1.5GiB", 1610612736},  {"10k", 10240},        {"10 kb", 10240},           {"1KB", 1024},
-      {"7b", 7},               {"2t", 2199023255552}, {"0.5k", 512},              {"64mb", 67108864},
+      {"4096", 4096}, {"512m", 536870912}, {"512M", 536870912}, {"1g", 1073741824}, {"1.5GiB", 1610612736},
+      {"10k", 10240}, {"10 kb", 10240},    {"1KB", 1024},       {"7b", 7},          {"2t", 2199023255552},
+      {"0.5k", 512},  {"64mb", 67108864},
   };
   for (const auto& [text, bytes] : good) EXPECT_EQ(knast::parse_byte_size(text), bytes) << text;
-  for (const char* bad : {"", "m", "-1", "1x", "1.5.5", "1e3", "1.", ".5", "1  m", "12mbb", "99999999999p",
-                          "18446744073709551616"}) {
+  for (const char* bad :
+       {"", "m", "-1", "1x", "1.5.5", "1e3", "1.", ".5", "1  m", "12mbb", "99999999999p", "18446744073709551616"}) {
     const auto e = error_from([&] { (void)knast::parse_byte_size(bad); });
     EXPECT_EQ(e.kind(), ErrorCode::invalid_argument) << bad;
     EXPECT_THAT(e.what(), testing::StartsWith("size \"")) << bad;
@@ -38,7 +38,8 @@ TEST(RunSpecOptions, CpusAreBillionthsOfACpu) {
 
 TEST(RunSpecOptions, VolumesBecomeBindMountsForLinuxAndNullfsForFreeBsd) {
   EXPECT_EQ(knast::parse_volume("/srv/data:/data", "linux"), (RunMount{"/data", "bind", "/srv/data", {"rbind", "rw"}}));
-  EXPECT_EQ(knast::parse_volume("/srv/data/:/data/:ro", "linux"), (RunMount{"/data", "bind", "/srv/data", {"rbind", "ro"}}));
+  EXPECT_EQ(knast::parse_volume("/srv/data/:/data/:ro", "linux"),
+            (RunMount{"/data", "bind", "/srv/data", {"rbind", "ro"}}));
   EXPECT_EQ(knast::parse_volume("/etc/hosts:/etc/hosts:rw", "linux"),
             (RunMount{"/etc/hosts", "bind", "/etc/hosts", {"rbind", "rw"}}));
   EXPECT_EQ(knast::parse_volume("/srv/data:/data:ro", "freebsd"), (RunMount{"/data", "nullfs", "/srv/data", {"ro"}}));
@@ -46,9 +47,10 @@ TEST(RunSpecOptions, VolumesBecomeBindMountsForLinuxAndNullfsForFreeBsd) {
 
 TEST(RunSpecOptions, BadVolumesAreRefusedQuotingThem) {
   const std::vector<std::pair<const char*, const char*>> bad = {
-      {"/a", "expected SRC:DST"},           {"/a:b", "absolute"},         {"/a:/", "cannot be \"/\""},
-      {"/a:/b:rx", "unknown mode \"rx\""},  {"/a:/b:ro:x", "expected"},   {":/b", "source is empty"},
-      {"/a:", "absolute"},                  {"/a:/b/..", "cannot be \"/\""},
+      {"/a", "expected SRC:DST"},  {"/a:b", "absolute"},
+      {"/a:/", "cannot be \"/\""}, {"/a:/b:rx", "unknown mode \"rx\""},
+      {"/a:/b:ro:x", "expected"},  {":/b", "source is empty"},
+      {"/a:", "absolute"},         {"/a:/b/..", "cannot be \"/\""},
   };
   for (const auto& [text, why] : bad) {
     const auto e = error_from([&] { (void)knast::parse_volume(text, "linux"); });
@@ -69,9 +71,9 @@ TEST(RunSpecOptions, TmpfsMergesOptionsOverDockersDefaults) {
   EXPECT_EQ(knast::parse_tmpfs("/run:size=1m,size=2m").options, (Strings{"noexec", "nosuid", "nodev", "size=2097152"}));
   EXPECT_EQ(knast::parse_tmpfs("/run:ro,uid=1000").options, (Strings{"noexec", "nosuid", "nodev", "ro", "uid=1000"}));
   const std::vector<std::pair<const char*, const char*>> bad = {
-      {"run", "absolute"},          {"/", "cannot be \"/\""},      {"/run:mode=999", "octal"},
+      {"run", "absolute"},           {"/", "cannot be \"/\""},         {"/run:mode=999", "octal"},
       {"/run:size=x", "size \"x\""}, {"/run:bogus", "unknown option"}, {"/run:foo=1", "unknown option"},
-      {"/run:,", "empty option"},   {"/run:uid=", "unknown option"},
+      {"/run:,", "empty option"},    {"/run:uid=", "unknown option"},
   };
   for (const auto& [text, why] : bad) {
     const auto e = error_from([&] { (void)knast::parse_tmpfs(text); });

@@ -38,7 +38,8 @@ const std::vector<ArgsCase> args_cases = {
     {"--entrypoint drops the image cmd", Strings{"/ep.sh"}, Strings{"run"}, Strings{"/bin/sh"}, {}, Strings{"/bin/sh"}},
     {"--entrypoint with args", Strings{"/ep.sh"}, Strings{"run"}, Strings{"/bin/sh"}, Strings{"-c", "true"},
      Strings{"/bin/sh", "-c", "true"}},
-    {"--entrypoint \"\" with args runs the args", Strings{"/ep.sh"}, Strings{"run"}, Strings{""}, Strings{"ls"}, Strings{"ls"}},
+    {"--entrypoint \"\" with args runs the args", Strings{"/ep.sh"}, Strings{"run"}, Strings{""}, Strings{"ls"},
+     Strings{"ls"}},
     {"--entrypoint \"\" alone: no command (docker)", Strings{"/ep.sh"}, Strings{"run"}, Strings{""}, {}, {}},
     {"API empty entrypoint keeps the image cmd", Strings{"/ep.sh"}, Strings{"run"}, Strings{}, {}, Strings{"run"}},
     {"API empty entrypoint with args", Strings{"/ep.sh"}, Strings{"run"}, Strings{}, Strings{"id"}, Strings{"id"}},
@@ -50,7 +51,11 @@ const std::vector<ArgsCase> args_cases = {
     {"empty image cmd", {}, Strings{}, {}, {}, {}},
     {"--entrypoint with empty args", Strings{"/ep"}, Strings{"run"}, Strings{"x"}, Strings{}, Strings{"x"}},
     {"image empty entrypoint list", Strings{}, Strings{"sh"}, {}, {}, Strings{"sh"}},
-    {"multi-word --entrypoint stays one list", {}, Strings{"sh"}, Strings{"/bin/sh", "-c"}, Strings{"echo $0"},
+    {"multi-word --entrypoint stays one list",
+     {},
+     Strings{"sh"},
+     Strings{"/bin/sh", "-c"},
+     Strings{"echo $0"},
      Strings{"/bin/sh", "-c", "echo $0"}},
 };
 
@@ -87,27 +92,48 @@ const std::string default_path = "PATH=" + std::string(knast::docker_default_pat
 const std::vector<EnvCase> env_cases = {
     {"image PATH kept in place", {"PATH=/x"}, {}, {"h", false, "/root"}, {"PATH=/x", "HOSTNAME=h", "HOME=/root"}},
     {"docker's PATH when the image has none", {}, {}, {"h", false, "/"}, {default_path, "HOSTNAME=h", "HOME=/"}},
-    {"caller replaces an image variable", {"A=1"}, {"A=2"}, {"h", false, "/"}, {default_path, "HOSTNAME=h", "A=2", "HOME=/"}},
-    {"caller's first, then the image's", {"A=1", "B=2"}, {"C=3"}, {"h", false, "/"},
+    {"caller replaces an image variable",
+     {"A=1"},
+     {"A=2"},
+     {"h", false, "/"},
+     {default_path, "HOSTNAME=h", "A=2", "HOME=/"}},
+    {"caller's first, then the image's",
+     {"A=1", "B=2"},
+     {"C=3"},
+     {"h", false, "/"},
      {default_path, "HOSTNAME=h", "C=3", "A=1", "B=2", "HOME=/"}},
-    {"NAME alone unsets an image variable", {"A=1", "B=2"}, {"A"}, {"h", false, "/"},
+    {"NAME alone unsets an image variable",
+     {"A=1", "B=2"},
+     {"A"},
+     {"h", false, "/"},
      {default_path, "HOSTNAME=h", "B=2", "HOME=/"}},
     {"NAME alone unsets a default", {}, {"HOSTNAME"}, {"h", false, "/"}, {default_path, "HOME=/"}},
     {"TERM with a terminal", {}, {}, {"h", true, "/"}, {default_path, "HOSTNAME=h", "TERM=xterm", "HOME=/"}},
-    {"caller's TERM replaces it in place", {}, {"TERM=vt100"}, {"h", true, "/"},
+    {"caller's TERM replaces it in place",
+     {},
+     {"TERM=vt100"},
+     {"h", true, "/"},
      {default_path, "HOSTNAME=h", "TERM=vt100", "HOME=/"}},
     {"image HOME wins over passwd", {"HOME=/h"}, {}, {"h", false, "/root"}, {default_path, "HOSTNAME=h", "HOME=/h"}},
     {"caller's HOSTNAME in place", {}, {"HOSTNAME=x"}, {"h", false, "/"}, {default_path, "HOSTNAME=x", "HOME=/"}},
-    {"a repeated caller variable: the last wins", {}, {"A=1", "A=2"}, {"h", false, "/"},
+    {"a repeated caller variable: the last wins",
+     {},
+     {"A=1", "A=2"},
+     {"h", false, "/"},
      {default_path, "HOSTNAME=h", "A=2", "HOME=/"}},
-    {"caller's PATH over the image's", {"PATH=/i"}, {"PATH=/u"}, {"h", false, "/"}, {"PATH=/u", "HOSTNAME=h", "HOME=/"}},
+    {"caller's PATH over the image's",
+     {"PATH=/i"},
+     {"PATH=/u"},
+     {"h", false, "/"},
+     {"PATH=/u", "HOSTNAME=h", "HOME=/"}},
     {"no hostname, no HOSTNAME", {}, {}, {"", false, "/"}, {default_path, "HOME=/"}},
     {"'=' inside a value", {"A=b=c"}, {}, {"", false, "/"}, {default_path, "A=b=c", "HOME=/"}},
     {"empty value is a value", {"A=1"}, {"A="}, {"", false, "/"}, {default_path, "A=", "HOME=/"}},
 };
 
 TEST(RunSpecRules, EnvironmentMergesLikeDocker) {
-  for (const auto& c : env_cases) EXPECT_EQ(knast::detail::docker_env(c.image, c.user, c.defaults), c.expected) << c.name;
+  for (const auto& c : env_cases)
+    EXPECT_EQ(knast::detail::docker_env(c.image, c.user, c.defaults), c.expected) << c.name;
 }
 
 // ---- working directory and hostname ------------------------------------------------------
