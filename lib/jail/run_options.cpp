@@ -106,7 +106,13 @@ std::string_view option_key(std::string_view option) { return option.substr(0, o
 std::string tmpfs_value_option(std::string_view option, std::string_view text) {
   const auto key = option_key(option);
   const auto value = option.substr(key.size() + 1);
-  if (key == "size") return fmt::format("size={}", parse_byte_size(value));
+  if (key == "size") {
+    try {
+      return fmt::format("size={}", parse_byte_size(value));
+    } catch (const Error& e) {
+      throw e.with_context(fmt::format("tmpfs {}", detail::quote_untrusted(text)));
+    }
+  }
   if (key == "mode") {
     const bool octal = !value.empty() && value.size() <= 4 &&
                        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '7'; });

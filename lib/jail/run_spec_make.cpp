@@ -86,7 +86,11 @@ struct Limits {
 Limits parse_limits(const RunOverrides& o) {
   Limits l;
   if (o.memory) {
-    l.memory_bytes = parse_byte_size(*o.memory);
+    try {
+      l.memory_bytes = parse_byte_size(*o.memory);
+    } catch (const Error& e) {
+      throw e.with_context("memory");
+    }
     if (*l.memory_bytes < min_memory_bytes)
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("memory {}: the minimum memory limit is 6 MiB", detail::quote_untrusted(*o.memory)));

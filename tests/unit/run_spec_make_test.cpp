@@ -130,7 +130,7 @@ struct Refusal {
 const std::vector<Refusal> refusals = {
     {"memory below 6 MiB", [](RunOverrides& o, auto&) { o.memory = "4m"; }, ErrorCode::invalid_argument,
      "minimum memory"},
-    {"bad memory", [](RunOverrides& o, auto&) { o.memory = "lots"; }, ErrorCode::invalid_argument, "size \"lots\""},
+    {"bad memory", [](RunOverrides& o, auto&) { o.memory = "lots"; }, ErrorCode::invalid_argument, "memory: size \"lots\""},
     {"cpus below 0.01", [](RunOverrides& o, auto&) { o.cpus = "0.001"; }, ErrorCode::invalid_argument,
      "smallest is 0.01"},
     {"duplicate mount point",

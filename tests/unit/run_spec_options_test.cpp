@@ -72,7 +72,7 @@ TEST(RunSpecOptions, TmpfsMergesOptionsOverDockersDefaults) {
   EXPECT_EQ(knast::parse_tmpfs("/run:ro,uid=1000").options, (Strings{"noexec", "nosuid", "nodev", "ro", "uid=1000"}));
   const std::vector<std::pair<const char*, const char*>> bad = {
       {"run", "absolute"},           {"/", "cannot be \"/\""},         {"/run:mode=999", "octal"},
-      {"/run:size=x", "size \"x\""}, {"/run:bogus", "unknown option"}, {"/run:foo=1", "unknown option"},
+      {"/run:size=x", "tmpfs \"/run:size=x\": size \"x\""}, {"/run:bogus", "unknown option"}, {"/run:foo=1", "unknown option"},
       {"/run:,", "empty option"},    {"/run:uid=", "unknown option"},
   };
   for (const auto& [text, why] : bad) {
