@@ -12,4 +12,5 @@
 #include <knast/reference.hpp>
 #include <knast/registry.hpp>
 #include <knast/rootfs.hpp>
+#include <knast/run_spec.hpp>
 #include <knast/version.hpp>
