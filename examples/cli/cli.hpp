@@ -28,4 +28,7 @@ void add_image_commands(CLI::App& app, const Globals& globals);
 /// Adds the registry commands (pull, push, login, logout, tags) to @p app.
 void add_registry_commands(CLI::App& app, const Globals& globals);
 
+/// Adds the Linuxulator commands (brand, platform) to @p app.
+void add_linuxulator_commands(CLI::App& app, const Globals& globals);
+
 }  // namespace knast::cli

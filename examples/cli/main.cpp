@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   knast::cli::add_core_commands(app, globals);
   knast::cli::add_image_commands(app, globals);
   knast::cli::add_registry_commands(app, globals);
+  knast::cli::add_linuxulator_commands(app, globals);
 
   try {
     app.parse(argc, argv);
