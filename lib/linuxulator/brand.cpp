@@ -135,7 +135,8 @@ class TreeBrander {
     ElfFacts facts;
     try {
       facts = detail::inspect_elf(
-          [&fd](void* buffer, std::size_t size, std::uint64_t offset) { return read_at(fd.get(), buffer, size, offset); });
+          [&fd](void* buffer, std::size_t size, std::uint64_t offset) { return read_at(fd.get(), buffer, size, offset); },
+          options_.mode == BrandMode::automatic);
     } catch (const Error& e) {
       add_skip(batch, rel, e.what());
       return;

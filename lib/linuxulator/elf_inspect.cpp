@@ -113,7 +113,7 @@ void scan_notes(const std::vector<std::uint8_t>& notes, bool msb, std::size_t al
 
 }  // namespace
 
-ElfFacts inspect_elf(const ReadAt& read) {
+ElfFacts inspect_elf(const ReadAt& read, bool read_segments) {
   ElfFacts facts;
   std::array<std::uint8_t, elf_first_read> head{};
   const std::size_t got = read(head.data(), head.size(), 0);
@@ -153,6 +153,7 @@ ElfFacts inspect_elf(const ReadAt& read) {
     if (phdrs.size() != phdrs_bytes) return malformed(facts, "program headers beyond the end of the file");
   }
   facts.kind = ElfFacts::Kind::elf;
+  if (!read_segments) return facts;
 
   const Fields pf(phdrs.data(), msb);
   std::vector<Segment> segments;

@@ -52,8 +52,10 @@ struct ElfFacts {
 /// Inspects a file through @p read. Reads the first elf_first_read bytes, the program
 /// headers beyond them and, for executables and shared objects, their PT_NOTE segments
 /// (at most 4 KiB each) and PT_INTERP. A short read means the end of the file, so no
-/// file size is needed (the caller stats only files that turn out to be ELF).
-ElfFacts inspect_elf(const ReadAt& read);
+/// file size is needed (the caller stats only files that turn out to be ELF). With
+/// @p read_segments false the notes and interpreter are not read (mode `all` needs only
+/// the header: one pread per file).
+ElfFacts inspect_elf(const ReadAt& read, bool read_segments = true);
 
 /// Whether @p path is an interpreter FreeBSD's Linux brands register for themselves, so
 /// that a dynamic executable using it is recognised without a note (FREEBSD.md §4: the

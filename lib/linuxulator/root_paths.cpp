@@ -15,6 +15,13 @@ inline namespace v0 {
 namespace detail {
 namespace {
 
+// Linux answers O_DIRECTORY | O_NOFOLLOW on a symlink with ENOTDIR: look again to say
+// which it is.
+bool is_symlink_at(int dir, const std::string& name) {
+  struct stat st{};
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
 [[noreturn]] void refuse_step(const std::string& shown, int err) {
   if (err == ELOOP || err == EMLINK)  // FreeBSD reports a final symlink under O_NOFOLLOW as EMLINK
     throw Error(ErrorCode::invalid_argument,
@@ -62,7 +69,10 @@ UniqueFd open_directory_beneath(int root_fd, const std::vector<std::string>& com
       if (created) created->push_back(shown_root_path(walked));
       next = UniqueFd(::openat(dir.get(), name.c_str(), flags));
     }
-    if (!next) refuse_step(shown_root_path(walked), errno);
+    if (!next) {
+      const int err = errno;
+      refuse_step(shown_root_path(walked), err == ENOTDIR && is_symlink_at(dir.get(), name) ? ELOOP : err);
+    }
     dir = std::move(next);
   }
   return dir;
