@@ -53,8 +53,7 @@ void bind_run(py::module_& m) {
   py::enum_<RunMethod>(m, "RunMethod", "How an image runs on a host.")
       .value("freebsd_jail", RunMethod::freebsd_jail)
       .value("linuxulator_jail", RunMethod::linuxulator_jail)
-      .value("linux_namespaces", RunMethod::linux_namespaces)
-      .def("__str__", [](RunMethod method) { return std::string(to_string(method)); });
+      .value("linux_namespaces", RunMethod::linux_namespaces);
 
   py::class_<RunDecision>(m, "RunDecision", "What decide_run() found.")
       .def_readonly("method", &RunDecision::method)

@@ -27,7 +27,7 @@ def set_osabi(path, value):
 def test_decide_run_on_a_freebsd_host():
     d = knast.decide_run("linux/amd64", knast.HostFacts.freebsd())
     assert d.method == knast.RunMethod.linuxulator_jail
-    assert str(d.method) == "linuxulator-jail"
+    assert d.method.name == "linuxulator_jail"
     assert d.abi_module == "linux64"
     assert d.branding_needed
     d = knast.decide_run(knast.Platform.parse("linux/amd64"), knast.HostFacts("freebsd/amd64", knast.KernelFacts(3, 3)))
