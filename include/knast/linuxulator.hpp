@@ -306,7 +306,7 @@ struct KNAST_API LinuxEmulationPlan {
 
 /// The plan for a Linux image of platform @p image: modules linux64 (amd64, arm64) or
 /// linux (386), linprocfs, linsysfs, fdescfs, tmpfs; mounts devfs /dev (ruleset
-/// @ref LinuxEmulationOptions::devfs_ruleset), fdescfs /dev/fd (linrdlnk), linprocfs
+/// LinuxEmulationOptions::devfs_ruleset), fdescfs /dev/fd (linrdlnk), linprocfs
 /// /proc, linsysfs /sys, tmpfs /dev/shm (mode 1777); jail parameters `linux.osname`,
 /// `linux.osrelease`, `devfs_ruleset`; files /etc/hostname, /etc/hosts and (when given)
 /// /etc/resolv.conf.
