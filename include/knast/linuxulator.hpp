@@ -135,7 +135,7 @@ struct KNAST_API BrandOptions {
   std::optional<KernelFacts> kernel;
   /// The record of original bytes; empty: default_brand_record(root).
   std::filesystem::path record;
-  /// Walking threads; 0: the number of CPUs, at most 8.
+  /// Walking threads; 0: the number of CPUs, at least 2 and at most 8.
   unsigned threads = 0;
 };
 
