@@ -9,5 +9,6 @@ void bind_core(pybind11::module_& m);
 void bind_image_store(pybind11::module_& m);
 void bind_registry(pybind11::module_& m);
 void bind_rootfs(pybind11::module_& m);
+void bind_linuxulator(pybind11::module_& m);
 
 }  // namespace knast::python

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_knast, m) {
   knast::python::bind_image_store(m);
   knast::python::bind_registry(m);
   knast::python::bind_rootfs(m);
+  knast::python::bind_linuxulator(m);
 }

@@ -37,4 +37,7 @@ void add_rootfs_commands(CLI::App& app, const Globals& globals);
 /// Adds the layer commands (`layer apply`) to @p app.
 void add_layer_commands(CLI::App& app);
 
+/// Adds the Linuxulator commands (brand, platform) to @p app.
+void add_linuxulator_commands(CLI::App& app, const Globals& globals);
+
 }  // namespace knast::cli

@@ -615,6 +615,140 @@ KNAST_EXTERN knast_status knast_rootfs_remove(int *removed, knast_rootfs *rootfs
 KNAST_EXTERN knast_status knast_rootfs_diff(char **digest, char **diff_id, knast_rootfs *rootfs, const char *id,
                                             const char *output, uint32_t compression);
 
+/* ---- Linuxulator ------------------------------------------------------------------- */
+
+/** How an image runs on a host (knast_run_decide()). */
+enum knast_run_method {
+  KNAST_RUN_FREEBSD_JAIL = 1,     /**< A FreeBSD image in a jail. */
+  KNAST_RUN_LINUXULATOR_JAIL = 2, /**< A Linux image in a jail through the Linuxulator. */
+  KNAST_RUN_LINUX_NAMESPACES = 3  /**< A Linux image on Linux, in namespaces. */
+};
+
+/**
+ * Decides how an image of @p image_platform ("linux/amd64") runs on @p host_platform:
+ * NULL for this host (with its kernel's fallback brands), or a platform such as
+ * "freebsd/amd64" to ask about a host with the kernel's defaults.
+ * @param method receives a ::knast_run_method.
+ * @param explanation if not NULL, receives one sentence (free with knast_string_free()).
+ * @return #KNAST_OK; #KNAST_EUNSUPPORTED when it cannot run there, with a message naming
+ *         both platforms; #KNAST_EINVALID for a malformed platform.
+ */
+KNAST_EXTERN knast_status knast_run_decide(uint32_t *method, char **explanation, const char *image_platform,
+                                           const char *host_platform);
+
+/** Which ELF files knast_brand_tree() brands (knast::BrandMode). */
+enum knast_brand_mode {
+  KNAST_BRAND_AUTO = 0, /**< Only what the FreeBSD kernel would not recognise as Linux. */
+  KNAST_BRAND_ALL = 1,  /**< Every ELF file (`brandelf -t Linux` on each). */
+  KNAST_BRAND_NONE = 2  /**< Nothing. */
+};
+
+/** What knast_brand_tree() does (knast::BrandOperation). */
+enum knast_brand_operation {
+  KNAST_BRAND_APPLY = 0, /**< Brand, recording the old bytes. */
+  KNAST_BRAND_SCAN = 1,  /**< Count only; never write. */
+  KNAST_BRAND_UNDO = 2   /**< Restore the recorded bytes and remove the record. */
+};
+
+/** ::knast_brand_options fallback brands: ask the running kernel. */
+#define KNAST_BRAND_FALLBACK_HOST INT32_MIN
+
+/** Options of knast_brand_tree(). Initialise with #KNAST_BRAND_OPTIONS_INIT. */
+typedef struct knast_brand_options {
+  unsigned int version;         /**< #KNAST_BRAND_OPTIONS_VERSION */
+  uint32_t mode;                /**< A ::knast_brand_mode. */
+  uint32_t operation;           /**< A ::knast_brand_operation. */
+  const char *record;           /**< Record of original bytes, or NULL for `<root>.knast-brand.json`. */
+  uint32_t threads;             /**< Walking threads; 0 for the default. */
+  int32_t elf64_fallback_brand; /**< kern.elf64.fallback_brand to assume, or #KNAST_BRAND_FALLBACK_HOST. */
+  int32_t elf32_fallback_brand; /**< kern.elf32.fallback_brand to assume, or #KNAST_BRAND_FALLBACK_HOST. */
+} knast_brand_options;
+
+/** The current version of ::knast_brand_options. */
+#define KNAST_BRAND_OPTIONS_VERSION 1
+/** Default ::knast_brand_options. */
+#define KNAST_BRAND_OPTIONS_INIT \
+  {KNAST_BRAND_OPTIONS_VERSION, KNAST_BRAND_AUTO, KNAST_BRAND_APPLY, NULL, 0, KNAST_BRAND_FALLBACK_HOST, KNAST_BRAND_FALLBACK_HOST}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_brand_options_init(knast_brand_options *opts, unsigned int version);
+
+/** What knast_brand_tree() found and did. */
+typedef struct knast_brand_report knast_brand_report;
+
+/** The counts of a ::knast_brand_report (knast_brand_report_count()). */
+enum knast_brand_count {
+  KNAST_BRAND_SCANNED = 1,         /**< Regular files looked at. */
+  KNAST_BRAND_ELF = 2,             /**< Valid ELF files. */
+  KNAST_BRAND_ELF32 = 3,           /**< 32-bit ones among them. */
+  KNAST_BRAND_NEEDS_BRAND = 4,     /**< Selected files whose byte is not 3 yet. */
+  KNAST_BRAND_BRANDED = 5,         /**< Files written. */
+  KNAST_BRAND_ALREADY_BRANDED = 6, /**< Selected files already 3. */
+  KNAST_BRAND_RESTORED = 7,        /**< Files restored by undo. */
+  KNAST_BRAND_SKIPPED = 8          /**< Files skipped (reasons in the JSON). */
+};
+
+/**
+ * Brands, scans or un-brands the ELF files of the tree @p root in place (see
+ * knast::brand_tree(): symlinks are never followed, mode and times are kept).
+ * @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_brand_tree(knast_brand_report **out, const char *root, const knast_brand_options *opts);
+/** A count (a ::knast_brand_count) of @p report; 0 for an unknown one. */
+KNAST_EXTERN uint64_t knast_brand_report_count(const knast_brand_report *report, uint32_t which);
+/** The whole report as JSON, skipped files and reasons included. Borrowed. */
+KNAST_EXTERN const char *knast_brand_report_json(const knast_brand_report *report);
+/** Frees a report. NULL is a no-op. */
+KNAST_EXTERN void knast_brand_report_free(knast_brand_report *report);
+
+/** Options of the Linux-emulation plan. Initialise with #KNAST_LINUX_PLAN_OPTIONS_INIT. */
+typedef struct knast_linux_plan_options {
+  unsigned int version;    /**< #KNAST_LINUX_PLAN_OPTIONS_VERSION */
+  const char *osrelease;   /**< linux.osrelease, or NULL for "5.15.0". */
+  const char *osname;      /**< linux.osname, or NULL for "Linux". */
+  const char *hostname;    /**< /etc/hostname, or NULL for "knast". */
+  const char *resolv_conf; /**< Content of /etc/resolv.conf, or NULL to leave the image's. */
+  uint32_t devfs_ruleset;  /**< knast's devfs ruleset, or 0 for 40. */
+  int include_32bit;       /**< Nonzero: also the 32-bit `linux` module for a 64-bit image. */
+} knast_linux_plan_options;
+
+/** The current version of ::knast_linux_plan_options. */
+#define KNAST_LINUX_PLAN_OPTIONS_VERSION 1
+/** Default ::knast_linux_plan_options. */
+#define KNAST_LINUX_PLAN_OPTIONS_INIT {KNAST_LINUX_PLAN_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_linux_plan_options_init(knast_linux_plan_options *opts, unsigned int version);
+
+/** Renderings of the plan (knast_linux_plan()). */
+enum knast_plan_format {
+  KNAST_PLAN_JSON = 1, /**< JSON, keys in a fixed order. */
+  KNAST_PLAN_TEXT = 2  /**< kldload lines, devfs.rules, mount commands, jail.conf parameters, files. */
+};
+
+/**
+ * The Linux-emulation plan for an image of @p image_platform on a FreeBSD host, in
+ * @p format (a ::knast_plan_format). Free @p out with knast_string_free().
+ * @param opts NULL for the defaults.
+ */
+KNAST_EXTERN knast_status knast_linux_plan(char **out, const char *image_platform, uint32_t format,
+                                           const knast_linux_plan_options *opts);
+
+/**
+ * Creates the plan's mount points in @p root and writes its files, never through a
+ * symlink (knast::prepare_linux_root()); works on any OS.
+ */
+KNAST_EXTERN knast_status knast_linux_prepare_root(const char *root, const char *image_platform,
+                                                   const knast_linux_plan_options *opts);
+
+/**
+ * On a FreeBSD host: checks the plan's kernel modules (loading missing ones when
+ * @p load_modules is nonzero), then prepares @p root. #KNAST_EUNSUPPORTED elsewhere;
+ * #KNAST_ENOTFOUND for a missing module, with the command that loads it.
+ */
+KNAST_EXTERN knast_status knast_linux_preflight(const char *root, const char *image_platform,
+                                                const knast_linux_plan_options *opts, int load_modules);
+
 #ifdef __cplusplus
 }
 #endif

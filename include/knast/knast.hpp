@@ -7,6 +7,7 @@
 #include <knast/error.hpp>
 #include <knast/image_store.hpp>
 #include <knast/layout.hpp>
+#include <knast/linuxulator.hpp>
 #include <knast/oci.hpp>
 #include <knast/platform.hpp>
 #include <knast/reference.hpp>

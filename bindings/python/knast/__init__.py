@@ -1,10 +1,11 @@
 """knast: run Docker/OCI images in FreeBSD jails, from Python.
 
 The core value types (Reference, Digest, Hasher, DigestVerifier, Platform,
-PlatformMatcher, and the OCI documents Descriptor, Manifest, Index, ImageConfig) and the
-image store (ImageStore, an OCI image layout on disk), the registry client (Registry) and
-the root filesystem cache (Rootfs, apply_layer, pull_and_unpack). Every failure raises a
-subclass of knast.Error.
+PlatformMatcher, and the OCI documents Descriptor, Manifest, Index, ImageConfig), the
+image store (ImageStore, an OCI image layout on disk), the registry client (Registry), the
+root filesystem cache (Rootfs, apply_layer, pull_and_unpack) and the Linuxulator
+(decide_run, brand_tree, make_linux_emulation_plan, prepare_linux_root, preflight). Every
+failure raises a subclass of knast.Error.
 """
 
 from . import errors
@@ -25,6 +26,27 @@ from ._knast import (  # noqa: F401
     chain_id,
     pull_and_unpack,
     write_layer_diff,
+    BrandReport,
+    BrandSkip,
+    DevfsRule,
+    DevfsRuleset,
+    HostFacts,
+    KernelFacts,
+    KernelModule,
+    LinuxEmulationOptions,
+    LinuxEmulationPlan,
+    MountStep,
+    PreflightReport,
+    RootFile,
+    RunDecision,
+    RunMethod,
+    brand_tree,
+    choose_image_platform,
+    decide_run,
+    default_brand_record,
+    make_linux_emulation_plan,
+    preflight,
+    prepare_linux_root,
     ClientCertificate,
     Credentials,
     Progress,
@@ -68,4 +90,8 @@ __all__ = [
     "HistoryEntry", "ImageConfig", "ImageStore", "ImageSummary", "Index", "Manifest", "Platform",
     "PlatformMatcher", "Reference", "ResolvedImage", "VerifyProblem", "VerifyReport",
     "default_state_root", "validate_document", "version", "errors",
+    "BrandReport", "BrandSkip", "DevfsRule", "DevfsRuleset", "HostFacts", "KernelFacts", "KernelModule",
+    "LinuxEmulationOptions", "LinuxEmulationPlan", "MountStep", "PreflightReport", "RootFile", "RunDecision",
+    "RunMethod", "brand_tree", "choose_image_platform", "decide_run", "default_brand_record",
+    "make_linux_emulation_plan", "preflight", "prepare_linux_root",
 ] + errors.__all__

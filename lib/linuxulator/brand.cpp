@@ -1,0 +1,348 @@
+// brand_tree(): ELF branding of a whole tree, in place. The walk (tree_walk.cpp) hands
+// each directory's regular files to TreeBrander::visit(), which inspects every file with
+// a few preads, then for the files to change appends their old bytes to the record and
+// only then writes the new byte.
+#include "linuxulator/brand_record.hpp"
+#include "linuxulator/elf_inspect.hpp"
+#include "linuxulator/root_paths.hpp"
+#include "linuxulator/tree_walk.hpp"
+
+#include "core/unique_fd.hpp"
+
+#include <knast/error.hpp>
+#include <knast/linuxulator.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace knast {
+inline namespace v0 {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::BrandNeed;
+using detail::ElfFacts;
+using detail::UniqueFd;
+
+constexpr std::size_t max_reported_skips = 100;
+// Files of one directory whose bytes are written together after one record append; it
+// bounds the descriptors a thread holds.
+constexpr std::size_t write_batch = 128;
+constexpr mode_t any_exec = S_IXUSR | S_IXGRP | S_IXOTH;
+constexpr mode_t set_id_bits = S_ISUID | S_ISGID;
+
+unsigned default_threads() {
+  return std::clamp(std::thread::hardware_concurrency(), 2u, 8u);
+}
+
+// pread(2) until @p size bytes or the end of the file.
+std::size_t read_at(int fd, void* buffer, std::size_t size, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, static_cast<char*>(buffer) + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(errno, std::string("read: ") + std::strerror(errno));
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+void write_osabi(int fd, std::uint8_t value) {
+  for (;;) {
+    const ssize_t n = ::pwrite(fd, &value, 1, static_cast<off_t>(detail::elf_osabi_offset));
+    if (n == 1) return;
+    if (n < 0 && errno == EINTR) continue;
+    throw Error(n < 0 ? errno : EIO, std::string("write EI_OSABI: ") + std::strerror(n < 0 ? errno : EIO));
+  }
+}
+
+// Puts back what writing one byte changed besides the byte: the times (pwrite updates
+// mtime) and set-id bits (a write by a non-root user clears them on Linux and FreeBSD).
+void keep_times_and_mode(int fd, const struct stat& before) {
+  const struct timespec times[2] = {before.st_atim, before.st_mtim};
+  if (::futimens(fd, times) != 0) throw Error(errno, std::string("restore times: ") + std::strerror(errno));
+  if ((before.st_mode & set_id_bits) != 0 && ::fchmod(fd, before.st_mode & 07777) != 0)
+    throw Error(errno, std::string("restore mode: ") + std::strerror(errno));
+}
+
+std::string why_not_writable(int err) {
+  switch (err) {
+    case EROFS: return "read-only file system";
+    case ETXTBSY: return "the file is being executed";
+    default: return std::string("cannot open for writing: ") + std::strerror(err);
+  }
+}
+
+class TreeBrander {
+ public:
+  TreeBrander(const BrandOptions& options, const KernelFacts& kernel, detail::BrandRecordWriter* record)
+      : options_(options), kernel_(kernel), record_(record) {}
+
+  void visit(int dirfd, const std::string& rel_dir, const std::vector<std::string>& names) {
+    Batch batch;
+    for (const auto& name : names) {
+      inspect(dirfd, name, detail::join_relative(rel_dir, name), batch);
+      if (batch.writes.size() >= write_batch) write(dirfd, batch);
+    }
+    write(dirfd, batch);
+    merge(batch);
+  }
+
+  void skip(const std::string& rel, const std::string& reason) {
+    std::lock_guard lock(mutex_);
+    ++report_.skipped;
+    report_.skips.push_back({rel, reason});
+  }
+
+  BrandReport finish() {
+    std::sort(report_.skips.begin(), report_.skips.end(),
+              [](const BrandSkip& a, const BrandSkip& b) { return a.path < b.path; });
+    if (report_.skips.size() > max_reported_skips) report_.skips.resize(max_reported_skips);
+    return std::move(report_);
+  }
+
+ private:
+  struct Write {
+    std::string name;
+    std::string rel;
+    std::uint8_t original = 0;
+    struct stat before {};
+  };
+  struct Batch {
+    BrandReport counts;
+    std::vector<Write> writes;
+  };
+
+  void inspect(int dirfd, const std::string& name, const std::string& rel, Batch& batch) {
+    // O_NONBLOCK: an entry swapped for a fifo since readdir must not hang the walk.
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ELOOP || errno == EMLINK || errno == ENOENT) return;  // became a symlink or vanished
+      add_skip(batch, rel, std::string("cannot open: ") + std::strerror(errno));
+      return;
+    }
+    ++batch.counts.scanned;
+    ElfFacts facts;
+    try {
+      facts = detail::inspect_elf(
+          [&fd](void* buffer, std::size_t size, std::uint64_t offset) { return read_at(fd.get(), buffer, size, offset); },
+          options_.mode == BrandMode::automatic);
+    } catch (const Error& e) {
+      add_skip(batch, rel, e.what());
+      return;
+    }
+    if (facts.kind == ElfFacts::Kind::not_elf) return;
+    if (facts.kind == ElfFacts::Kind::malformed) {
+      add_skip(batch, rel, "malformed ELF: " + facts.problem);
+      return;
+    }
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    ++batch.counts.elf;
+    if (facts.bits == 32) ++batch.counts.elf32;
+    const std::optional<int> fallback = facts.bits == 64 ? kernel_.elf64_fallback_brand : kernel_.elf32_fallback_brand;
+    switch (detail::brand_need(facts, options_.mode, (st.st_mode & any_exec) != 0, fallback)) {
+      case BrandNeed::leave: return;
+      case BrandNeed::already: ++batch.counts.already_branded; return;
+      case BrandNeed::brand:
+        ++batch.counts.needs_brand;
+        if (options_.operation == BrandOperation::brand) batch.writes.push_back({name, rel, facts.osabi, st});
+        return;
+    }
+  }
+
+  // Opens every file of the batch for writing, records the old bytes, then writes.
+  void write(int dirfd, Batch& batch) {
+    std::vector<std::pair<UniqueFd, const Write*>> ready;
+    std::vector<detail::BrandRecordEntry> entries;
+    for (const Write& w : batch.writes) {
+      UniqueFd fd(::openat(dirfd, w.name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+      if (!fd) {
+        add_skip(batch, w.rel, why_not_writable(errno));
+        continue;
+      }
+      struct stat now{};
+      if (::fstat(fd.get(), &now) != 0 || now.st_ino != w.before.st_ino || now.st_dev != w.before.st_dev) {
+        add_skip(batch, w.rel, "replaced while branding");
+        continue;
+      }
+      entries.push_back({w.rel, w.original});
+      ready.emplace_back(std::move(fd), &w);
+    }
+    record_->append(entries);  // before any byte changes (see brand_record.hpp)
+    for (auto& [fd, w] : ready) {
+      try {
+        write_osabi(fd.get(), detail::elf_osabi_linux);
+        keep_times_and_mode(fd.get(), w->before);
+        ++batch.counts.branded;
+      } catch (const Error& e) {
+        add_skip(batch, w->rel, e.what());
+      }
+    }
+    batch.writes.clear();
+  }
+
+  static void add_skip(Batch& batch, const std::string& rel, std::string reason) {
+    ++batch.counts.skipped;
+    batch.counts.skips.push_back({rel, std::move(reason)});
+  }
+
+  void merge(Batch& batch) {
+    std::lock_guard lock(mutex_);
+    const BrandReport& c = batch.counts;
+    report_.scanned += c.scanned;
+    report_.elf += c.elf;
+    report_.elf32 += c.elf32;
+    report_.needs_brand += c.needs_brand;
+    report_.branded += c.branded;
+    report_.already_branded += c.already_branded;
+    report_.skipped += c.skipped;
+    report_.skips.insert(report_.skips.end(), c.skips.begin(), c.skips.end());
+  }
+
+  const BrandOptions& options_;
+  const KernelFacts kernel_;
+  detail::BrandRecordWriter* record_;
+  std::mutex mutex_;
+  BrandReport report_;
+};
+
+UniqueFd open_root(const fs::path& root) {
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    if (err == ENOTDIR) throw Error(ErrorCode::invalid_argument, "not a directory");
+    throw Error(err, std::string("open: ") + std::strerror(err));
+  }
+  return fd;
+}
+
+// Restores one recorded file; returns false (after adding a skip) when it cannot.
+bool restore_one(int root_fd, const detail::BrandRecordEntry& entry, BrandReport& report, bool& can_retry) {
+  auto skip = [&](std::string reason, bool retry) {
+    ++report.skipped;
+    report.skips.push_back({entry.path, std::move(reason)});
+    can_retry = can_retry || retry;
+    return false;
+  };
+  UniqueFd fd;
+  try {
+    fd = detail::open_file_beneath(root_fd, entry.path, O_RDWR | O_NONBLOCK | O_NOCTTY);
+  } catch (const Error& e) {
+    return skip(e.what(), false);
+  }
+  if (!fd) {
+    const int err = errno;
+    if (err == ENOENT) return skip("no longer in the tree", false);
+    if (err == ELOOP || err == EMLINK) return skip("now a symlink: left alone", false);
+    return skip(why_not_writable(err), true);
+  }
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return skip("no longer a regular file", false);
+  std::uint8_t ident[16] = {};
+  if (read_at(fd.get(), ident, sizeof ident, 0) != sizeof ident || std::memcmp(ident, "\x7f" "ELF", 4) != 0)
+    return skip("no longer an ELF file", false);
+  if (ident[detail::elf_osabi_offset] != detail::elf_osabi_linux)
+    return skip("no longer branded (EI_OSABI is " + std::to_string(ident[detail::elf_osabi_offset]) + ")", false);
+  try {
+    write_osabi(fd.get(), entry.original);
+    keep_times_and_mode(fd.get(), st);
+  } catch (const Error& e) {
+    return skip(e.what(), true);
+  }
+  ++report.restored;
+  return true;
+}
+
+BrandReport undo_branding(const fs::path& root, const fs::path& record) {
+  const auto entries = detail::read_brand_record(record);
+  UniqueFd root_fd = open_root(root);
+  BrandReport report;
+  report.record = record;
+  bool can_retry = false;
+  for (const auto& entry : entries) restore_one(root_fd.get(), entry, report, can_retry);
+  // Keep the record when a retry could still restore something (a read-only mount, a
+  // busy file); otherwise it has served its purpose.
+  if (!can_retry && ::unlink(record.c_str()) != 0 && errno != ENOENT)
+    throw Error(errno, "remove brand record " + record.string() + ": " + std::strerror(errno));
+  std::sort(report.skips.begin(), report.skips.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  if (report.skips.size() > max_reported_skips) report.skips.resize(max_reported_skips);
+  return report;
+}
+
+}  // namespace
+
+std::string_view to_string(BrandMode mode) noexcept {
+  switch (mode) {
+    case BrandMode::automatic: return "auto";
+    case BrandMode::all: return "all";
+    case BrandMode::none: return "none";
+  }
+  return "unknown";
+}
+
+BrandMode parse_brand_mode(std::string_view name) {
+  if (name == "auto") return BrandMode::automatic;
+  if (name == "all") return BrandMode::all;
+  if (name == "none") return BrandMode::none;
+  throw Error(ErrorCode::invalid_argument, "unknown brand mode \"" + std::string(name) + "\": use auto, all or none");
+}
+
+fs::path default_brand_record(const fs::path& root) {
+  fs::path tree = fs::absolute(root).lexically_normal();
+  if (tree.filename().empty()) tree = tree.parent_path();  // "dir/" → "dir"
+  return tree.parent_path() / (tree.filename().string() + ".knast-brand.json");
+}
+
+BrandReport brand_tree(const fs::path& root, const BrandOptions& options) {
+  const fs::path record = options.record.empty() ? default_brand_record(root) : options.record;
+  try {
+    if (options.operation == BrandOperation::undo) return undo_branding(root, record);
+
+    UniqueFd root_fd = open_root(root);
+    const KernelFacts kernel = options.kernel ? *options.kernel : KernelFacts::current();
+    detail::BrandRecordWriter writer(record);
+    TreeBrander brander(options, kernel, &writer);
+    detail::walk_tree(
+        root_fd.get(), options.threads == 0 ? default_threads() : options.threads,
+        [&](int dirfd, const std::string& rel_dir, const std::vector<std::string>& files) {
+          brander.visit(dirfd, rel_dir, files);
+        },
+        [&](const std::string& rel, const std::string& reason) { brander.skip(rel, reason); });
+    writer.sync();
+    BrandReport report = brander.finish();
+    report.record = record;
+    report.kernel_fallback = options.mode == BrandMode::automatic && kernel.linux_fallback();
+    return report;
+  } catch (const Error& e) {
+    throw e.with_context(std::string(options.operation == BrandOperation::undo ? "undo branding of " : "brand ") +
+                         root.string());
+  }
+}
+
+std::string to_json(const BrandReport& report) {
+  nlohmann::ordered_json skips = nlohmann::ordered_json::array();
+  for (const auto& s : report.skips) skips.push_back({{"path", s.path}, {"reason", s.reason}});
+  const nlohmann::ordered_json doc = {
+      {"scanned", report.scanned},         {"elf", report.elf},
+      {"elf32", report.elf32},             {"needs_brand", report.needs_brand},
+      {"branded", report.branded},         {"already_branded", report.already_branded},
+      {"restored", report.restored},       {"skipped", report.skipped},
+      {"skips", skips},                    {"kernel_fallback", report.kernel_fallback},
+      {"record", report.record.string()},
+  };
+  return doc.dump(2);
+}
+
+}  // namespace v0
+}  // namespace knast
