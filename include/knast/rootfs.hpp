@@ -202,7 +202,8 @@ struct KNAST_API PruneReport {
 /// rename, so two processes unpacking the same image both succeed and leave one copy.
 class KNAST_API Rootfs {
  public:
-  /// Opens (creating the folders of) the cache under @p layout. @throws Error
+  /// Opens (creating the folders of) the cache under @p layout, made absolute (its paths
+  /// go into container records and mount options). @throws Error
   /// unsupported when @p options names a driver this OS cannot run (overlay off Linux),
   /// invalid_argument (zfs without a dataset), io.
   static Rootfs open(const StateLayout& layout, const RootfsOptions& options = {});

@@ -34,7 +34,9 @@ std::map<Digest, std::vector<std::string>> containers_by_chain(const detail::Roo
 
 }  // namespace
 
-Rootfs Rootfs::open(const StateLayout& layout, const RootfsOptions& options) {
+Rootfs Rootfs::open(const StateLayout& given_layout, const RootfsOptions& options) {
+  // Absolute paths: they go into records and mount options, read later from anywhere.
+  const StateLayout layout(std::filesystem::absolute(given_layout.root()).lexically_normal());
   driver_of(layout, options);  // refuses a driver this host cannot run, before anything is made
   const auto paths = paths_of(layout);
   try {

@@ -160,3 +160,22 @@ INSTANTIATE_TEST_SUITE_P(Drivers, RootfsDriver,
                          [](const auto& param_info) { return std::string(knast::to_string(param_info.param)); });
 
 }  // namespace
+
+namespace {
+
+TEST(RootfsPaths, ARelativeStateRootIsMadeAbsolute) {
+  // Records and overlay options are read later, from any working directory.
+  rootfs_test::ScratchDir scratch;
+  const auto relative = fs::relative(scratch / "state");
+  ASSERT_TRUE(relative.is_relative());
+  knast::ImageStore store = knast::ImageStore::open(scratch / "state" / "store");
+  Rootfs rootfs = Rootfs::open(StateLayout(relative));
+  EXPECT_EQ(rootfs.layout().root(), scratch / "state");
+  const auto chain = rootfs.unpack(store, rootfs_snap::put_image(store, "test/a:1", rootfs_snap::three_layers())).chain;
+  EXPECT_TRUE(chain.path.is_absolute());
+  const auto c = rootfs.create(chain.chain_id, "c1");
+  EXPECT_EQ(c.path, scratch / "state" / "containers" / "c1" / "rootfs");
+  EXPECT_TRUE(rootfs.remove("c1"));
+}
+
+}  // namespace
