@@ -317,8 +317,9 @@ PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& 
   } else {
     const Platform wanted = options.platform.value_or(Platform::host());
     tree = IndexWalker(client, endpoints, ref, store).walk(*root.document.index);
+    std::set<Digest> taken;  // nested indexes may list one manifest twice
     for (const auto& entry : select_manifests(tree.entries, wanted, options.all_platforms, "the index"))
-      manifests.push_back(entry_document(client, endpoints, ref, store, entry));
+      if (taken.insert(entry.digest).second) manifests.push_back(entry_document(client, endpoints, ref, store, entry));
   }
 
   const std::vector<Descriptor> blobs = blobs_of(manifests);
