@@ -9,7 +9,9 @@
 ///
 /// Security rules it keeps whatever the caller asks:
 /// - plain HTTP only for `localhost`, `127.0.0.1`, `::1` and registries listed in
-///   RegistryOptions::insecure_registries (HTTPS is tried first even there);
+///   RegistryOptions::insecure_registries (HTTPS is tried first even there, except for a
+///   loopback registry that is also listed: plain HTTP first, then HTTPS if it speaks
+///   TLS); TLS certificates are always verified;
 /// - credentials go only to the registry's own host and to the token realm that registry
 ///   names, and never over plain HTTP to a host other than the registry's;
 /// - an Authorization header is dropped when a redirect leads to another host (blob
@@ -76,7 +78,9 @@ struct KNAST_API RegistryOptions {
   /// docker config.
   std::map<std::string, Credentials> credentials;
   /// Registries ("host:port" or "host" for any port) that may be reached over plain HTTP
-  /// when they do not speak TLS, in addition to localhost, 127.0.0.1 and ::1.
+  /// when they do not speak TLS, in addition to localhost, 127.0.0.1 and ::1. Listing a
+  /// loopback registry makes plain HTTP the first try there. Also the hosts a foreign
+  /// layer's URL may name over plain HTTP.
   std::vector<std::string> insecure_registries;
   /// Mirrors by registry domain: endpoints ("https://mirror.example", "localhost:5001")
   /// tried in order before the registry itself when pulling and resolving (never when
@@ -224,10 +228,11 @@ class KNAST_API Registry {
   /// falls back to GET when the registry sends no digest). @throws as resolve().
   Descriptor head(const Reference& ref);
 
-  /// Pulls @p ref into @p store: the manifest (or the index and the manifests chosen from
-  /// it), the configs and the layers, each streamed into the store while it is hashed,
-  /// verified, and committed only when complete. Blobs already present are skipped;
-  /// blobs download in parallel. A store lease is held throughout, and the reference is
+  /// Pulls @p ref into @p store: the manifest (or the index, the indexes nested in it and
+  /// the manifests chosen from them), the configs and the layers, each streamed into the
+  /// store while it is hashed, verified, and committed only when complete. Blobs already
+  /// present are skipped; blobs download in parallel. A foreign layer (one with `urls`)
+  /// the registry does not serve comes from its URLs. A store lease is held throughout, and the reference is
   /// tagged only when everything is in: a failed or cancelled pull tags nothing.
   ///
   /// The reference names what was pulled: the manifest, or the index. A store that names
@@ -256,12 +261,15 @@ class KNAST_API Registry {
   std::vector<std::string> catalog(std::string_view registry, std::size_t page_size = 0);
 
   /// Checks @p credentials against @p registry ("docker.io", "localhost:5000") and, if
-  /// they work, stores them in the docker config (written atomically, mode 0600) and uses
-  /// them from then on. @throws Error auth (refused), network, io.
+  /// they work, stores them — with the credential helper the docker config names for the
+  /// registry (`credHelpers`, else `credsStore`), else in the docker config itself
+  /// (written atomically, mode 0600) — and uses them from then on.
+  /// @throws Error auth (refused, or the helper failed), network, io.
   void login(std::string_view registry, const Credentials& credentials);
 
-  /// Removes @p registry's credentials from the docker config and this client. Returns
-  /// whether there were any. @throws Error io.
+  /// Removes @p registry's credentials from the docker config, its credential helper
+  /// and this client. Returns whether there were any. @throws Error io, auth (the helper
+  /// failed).
   bool logout(std::string_view registry);
 
  private:

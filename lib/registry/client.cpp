@@ -53,18 +53,16 @@ std::optional<std::chrono::seconds> retry_after(const HttpResponse& response) {
   return parse_retry_after(*value, std::chrono::system_clock::now());
 }
 
-std::string host_port(const UrlParts& url) { return url.host + ":" + url.port; }
-
 /// One request through redirects and retries, with authentication from @p hook.
 class Runner {
  public:
   Runner(HttpClient& http, const RetryPolicy& policy, const std::vector<std::string>& insecure, std::string what)
       : http_(http), policy_(policy), insecure_(insecure), what_(std::move(what)) {}
 
-  /// With @p probe_tls, a failed TLS handshake is thrown at once as a TransportError
-  /// (the caller then tries plain HTTP) instead of being retried.
+  /// A transport failure with the hint @p probe (unless none) is thrown at once as a
+  /// TransportError instead of being retried: the caller then tries the other scheme.
   HttpResponse run(HttpRequest request, AuthHook* hook, ResponseSink* sink, const std::atomic<bool>* cancel,
-                   bool probe_tls) {
+                   ProtocolHint probe) {
     const std::vector<std::string> base_headers = request.headers;
     unsigned challenges = 0;
     while (true) {
@@ -81,7 +79,8 @@ class Runner {
         response = http_.perform(request, sink, cancel);
       } catch (const TransportError& e) {
         if (sink && sink->progress() > before) failures_ = 0;  // it moved: not the same failure again
-        if (probe_tls && e.tls_handshake()) throw TransportError(fmt::format("{}: {}", what_, e.what()), false, true);
+        if (probe != ProtocolHint::none && e.hint() == probe)
+          throw TransportError(fmt::format("{}: {}", what_, e.what()), false, probe);
         if (!e.retryable() || failures_ >= policy_.retries)
           throw Error(ErrorCode::network, fmt::format("{}: {}{}", what_, e.what(), attempts_text(retries_ + 1)));
         retry(retry_delay(policy_, failures_++), cancel);
@@ -118,7 +117,7 @@ class Runner {
     // No downgrade from HTTPS to plain HTTP, unless the target may speak plain HTTP
     // anyway. Only the origin goes into messages: storage URLs carry signatures.
     const bool downgrade = parts.scheme == "http" && parse_url(request.url).scheme == "https";
-    if (downgrade && !plain_http_allowed(host_port(parts), insecure_))
+    if (downgrade && !plain_http_allowed(parts.host_port(), insecure_))
       throw Error(ErrorCode::network,
                   fmt::format("{}: redirected to plain HTTP at {}, which is not allowed", what_, parts.origin()));
     if (++redirects_ > max_redirects)
@@ -363,10 +362,9 @@ HttpResponse RegistryClient::send(const Endpoint& endpoint, const RegistryCall& 
                                   const std::atomic<bool>* cancel) {
   const auto lease = pool_->acquire();
   Endpoint target = resolved(endpoint);
-  // A loopback or insecure registry may not speak TLS: HTTPS first, then plain HTTP if
-  // the handshake fails, remembered for the next calls.
-  const bool probe = target.plain_http_allowed && !target.scheme_fixed;
-  const auto attempt = [&](bool probing) {
+  // One attempt over @p scheme; a failure hinting @p probe is thrown at once.
+  const auto attempt = [&](std::string_view scheme, ProtocolHint probe) {
+    target.scheme = std::string(scheme);
     HttpRequest request;
     request.method = call.method;
     request.url = call.url.empty() ? target.base_url() + call.path : call.url;
@@ -376,19 +374,50 @@ HttpResponse RegistryClient::send(const Endpoint& endpoint, const RegistryCall& 
     RetryPolicy policy = retry_;
     if (!call.retry) policy.retries = 0;
     Runner runner(*lease, policy, options_.insecure_registries, call.what);
-    HttpResponse response = runner.run(std::move(request), &hook, sink, cancel, probing);
-    if (probing) decide_scheme(target, target.scheme);
-    return response;
+    return runner.run(std::move(request), &hook, sink, cancel, probe);
   };
-  if (!probe) return attempt(false);
+  if (!target.plain_http_allowed || target.scheme_fixed) return attempt(target.scheme, ProtocolHint::none);
+
+  // A loopback or insecure registry may speak either; the first answer decides, and the
+  // decision holds for every later call of this client.
+  std::optional<HttpResponse> plain_answer;
+  if (target.plain_http_first) {
+    try {
+      HttpResponse response = attempt("http", ProtocolHint::not_http);
+      // TLS servers answer a plain request with 400 ("Client sent an HTTP request to an
+      // HTTPS server"); a registry's own 400 is returned below if HTTPS fails.
+      if (response.status != 400) {
+        decide_scheme(target, "http");
+        return response;
+      }
+      plain_answer = std::move(response);
+    } catch (const TransportError& e) {
+      if (e.hint() != ProtocolHint::not_http) throw;
+    }
+  }
   try {
-    return attempt(true);
+    HttpResponse response = attempt("https", ProtocolHint::tls_handshake);
+    decide_scheme(target, "https");
+    return response;
   } catch (const TransportError& e) {
     if (!e.tls_handshake()) throw;
   }
-  target.scheme = "http";
   decide_scheme(target, "http");
-  return attempt(false);
+  return plain_answer ? std::move(*plain_answer) : attempt("http", ProtocolHint::none);
+}
+
+HttpResponse RegistryClient::send_anonymous(const RegistryCall& call, ResponseSink* sink,
+                                            const std::atomic<bool>* cancel) {
+  const auto lease = pool_->acquire();
+  HttpRequest request;
+  request.method = call.method;
+  request.url = call.url;
+  request.headers = call.headers;
+  request.body = call.body;
+  RetryPolicy policy = retry_;
+  if (!call.retry) policy.retries = 0;
+  Runner runner(*lease, policy, options_.insecure_registries, call.what);
+  return runner.run(std::move(request), nullptr, sink, cancel, ProtocolHint::none);
 }
 
 TokenResponse RegistryClient::fetch_token(HttpClient& http, const Endpoint& endpoint, const AuthScheme& scheme,
@@ -417,7 +446,7 @@ TokenResponse RegistryClient::fetch_token(HttpClient& http, const Endpoint& endp
   TokenAuthHook hook(realm.origin(), basic);
   BufferSink sink(max_token_answer, "token server answer");
   Runner runner(http, retry_, options_.insecure_registries, what);
-  const HttpResponse response = runner.run(std::move(request), &hook, &sink, cancel, false);
+  const HttpResponse response = runner.run(std::move(request), &hook, &sink, cancel, ProtocolHint::none);
 
   if (response.status == 401 || response.status == 403) {
     const std::string who = credentials ? "the credentials from " + lookup.source

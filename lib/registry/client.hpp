@@ -71,6 +71,11 @@ class RegistryClient {
   HttpResponse send(const Endpoint& endpoint, const RegistryCall& call, ResponseSink* sink = nullptr,
                     const std::atomic<bool>* cancel = nullptr);
 
+  /// Sends @p call to its absolute url without any credentials (a foreign layer's URL,
+  /// which is not the registry's), following redirects and retrying as send() does.
+  /// @throws as send().
+  HttpResponse send_anonymous(const RegistryCall& call, ResponseSink* sink, const std::atomic<bool>* cancel);
+
   /// Forgets the schemes and tokens learnt for @p endpoint (after logout()).
   void forget_auth(const Endpoint& endpoint);
 

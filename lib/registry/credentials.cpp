@@ -21,14 +21,15 @@ std::string first_line(std::string_view text) {
   return quote_header(text);
 }
 
-}  // namespace
-
-std::optional<Credentials> run_credential_helper(std::string_view helper, std::string_view server_address,
-                                                 std::chrono::milliseconds timeout) {
+/// Runs `docker-credential-@p helper @p action` with @p input on stdin; nothing when the
+/// helper says it keeps no credentials for the server, else its output.
+/// @throws Error auth if it fails, not_found if it is not installed.
+std::optional<std::string> run_helper(std::string_view helper, const char* action, std::string_view input,
+                                      std::chrono::milliseconds timeout) {
   const std::string program = "docker-credential-" + std::string(helper);
   ProcessResult result;
   try {
-    result = run_process({program, "get"}, server_address, timeout);
+    result = run_process({program, action}, input, timeout);
   } catch (const Error& e) {
     if (e.kind() == ErrorCode::not_found) throw;
     throw Error(ErrorCode::auth, fmt::format("credential helper {}: {}", program, e.what()));
@@ -36,14 +37,34 @@ std::optional<Credentials> run_credential_helper(std::string_view helper, std::s
   if (result.exit_code != 0) {
     if (credential_helper_not_found(result.out) || credential_helper_not_found(result.err)) return std::nullopt;
     const std::string_view complaint = trim_ows(result.err).empty() ? result.out : result.err;
-    throw Error(ErrorCode::auth, fmt::format("credential helper {} failed (exit status {}): {}", program,
+    throw Error(ErrorCode::auth, fmt::format("credential helper {} {} failed (exit status {}): {}", program, action,
                                              result.exit_code, first_line(complaint)));
   }
+  return std::move(result.out);
+}
+
+}  // namespace
+
+std::optional<Credentials> run_credential_helper(std::string_view helper, std::string_view server_address,
+                                                 std::chrono::milliseconds timeout) {
+  const auto output = run_helper(helper, "get", server_address, timeout);
+  if (!output) return std::nullopt;
   try {
-    return parse_credential_helper_output(result.out);
+    return parse_credential_helper_output(*output);
   } catch (const Error& e) {
-    throw Error(ErrorCode::auth, fmt::format("credential helper {}: {}", program, e.what()));
+    throw Error(ErrorCode::auth, fmt::format("credential helper docker-credential-{}: {}", helper, e.what()));
   }
+}
+
+void store_in_credential_helper(std::string_view helper, std::string_view server_address,
+                                const Credentials& credentials, std::chrono::milliseconds timeout) {
+  if (!run_helper(helper, "store", credential_helper_input(server_address, credentials), timeout))
+    throw Error(ErrorCode::auth, fmt::format("credential helper docker-credential-{} store failed", helper));
+}
+
+bool erase_from_credential_helper(std::string_view helper, std::string_view server_address,
+                                  std::chrono::milliseconds timeout) {
+  return run_helper(helper, "erase", server_address, timeout).has_value();
 }
 
 CredentialStore::CredentialStore(const RegistryOptions& options) : options_(&options) {}
@@ -51,6 +72,12 @@ CredentialStore::CredentialStore(const RegistryOptions& options) : options_(&opt
 std::filesystem::path CredentialStore::config_path() const {
   if (options_->docker_config) return *options_->docker_config;
   return default_docker_config_path(std::getenv("DOCKER_CONFIG"), std::getenv("HOME"));
+}
+
+std::optional<std::string> CredentialStore::helper_for(std::string_view domain) {
+  if (!options_->use_docker_config) return std::nullopt;
+  const std::lock_guard lock(mutex_);
+  return credential_helper_for(docker_config(), normalize_registry(domain));
 }
 
 const DockerConfig& CredentialStore::docker_config() {

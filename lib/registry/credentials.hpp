@@ -26,6 +26,17 @@ namespace registry_detail {
 std::optional<Credentials> run_credential_helper(std::string_view helper, std::string_view server_address,
                                                  std::chrono::milliseconds timeout);
 
+/// Runs `docker-credential-@p helper store` to keep @p credentials for @p server_address.
+/// @throws Error auth if the helper fails, not_found if it is not installed.
+void store_in_credential_helper(std::string_view helper, std::string_view server_address,
+                                const Credentials& credentials, std::chrono::milliseconds timeout);
+
+/// Runs `docker-credential-@p helper erase` for @p server_address; false if the helper
+/// says it kept nothing for it. @throws Error auth if the helper fails, not_found if it is
+/// not installed.
+bool erase_from_credential_helper(std::string_view helper, std::string_view server_address,
+                                  std::chrono::milliseconds timeout);
+
 /// What a lookup found, with a note for error messages when it found nothing although
 /// something was configured (a helper that is not installed, say).
 struct CredentialLookup {
@@ -52,6 +63,11 @@ class CredentialStore {
 
   /// The docker config.json in use. @throws Error not_found if there is none to use.
   std::filesystem::path config_path() const;
+
+  /// The credential helper (credHelpers entry, else credsStore) the docker config names
+  /// for @p domain; nothing without one or when the docker config is not used.
+  /// @throws Error invalid_argument for a malformed docker config.
+  std::optional<std::string> helper_for(std::string_view domain);
 
  private:
   CredentialLookup find(const std::string& domain);

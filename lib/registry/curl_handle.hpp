@@ -59,6 +59,8 @@ struct UrlParts {
 
   /// "scheme://host:port": two URLs with the same origin talk to the same server.
   std::string origin() const { return scheme + "://" + host + ":" + port; }
+  /// "host:port", as plain_http_allowed() takes it.
+  std::string host_port() const { return host + ":" + port; }
 };
 
 /// Parses an absolute http(s) URL. @throws Error invalid_argument otherwise.

@@ -111,6 +111,9 @@ class RemoveOnExit {
   std::filesystem::path path_;
 };
 
+/// Docker's convention: a helper keeps an identity token under this user name.
+constexpr std::string_view identity_token_username = "<token>";
+
 /// Docker writes its config with tab indentation; so do we, so diffs stay small.
 std::string dump_config(const Json& doc) { return doc.dump(1, '\t') + "\n"; }
 
@@ -197,14 +200,22 @@ Credentials parse_credential_helper_output(std::string_view json) {
   };
   Credentials out;
   const std::string username = field("Username");
-  // Docker's convention: a helper returns an identity token with this user name.
-  if (username == "<token>") {
+  if (username == identity_token_username) {
     out.identity_token = field("Secret");
   } else {
     out.username = username;
     out.password = field("Secret");
   }
   return out;
+}
+
+std::string credential_helper_input(std::string_view server_address, const Credentials& credentials) {
+  const bool token = !credentials.identity_token.empty();
+  Json doc = Json::object();
+  doc["ServerURL"] = server_address;
+  doc["Username"] = token ? std::string(identity_token_username) : credentials.username;
+  doc["Secret"] = token ? credentials.identity_token : credentials.password;
+  return doc.dump();
 }
 
 bool credential_helper_not_found(std::string_view output) {

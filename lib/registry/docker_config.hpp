@@ -67,6 +67,10 @@ std::optional<std::string> docker_config_without_login(std::string_view existing
 /// @throws Error invalid_argument (without quoting the output).
 Credentials parse_credential_helper_output(std::string_view json);
 
+/// The input of `docker-credential-NAME store`: `{"ServerURL":…,"Username":…,"Secret":…}`,
+/// an identity token as Username `<token>` (as parse_credential_helper_output() reads it).
+std::string credential_helper_input(std::string_view server_address, const Credentials& credentials);
+
 /// Whether a helper's output says it has no credentials for the server (rather than
 /// that it failed): "credentials not found in native keychain".
 bool credential_helper_not_found(std::string_view output);

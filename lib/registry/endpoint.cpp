@@ -57,13 +57,20 @@ std::string docker_server_address(std::string_view domain) {
   return domain == docker_hub_domain ? std::string(docker_hub_server_address) : std::string(domain);
 }
 
-bool plain_http_allowed(std::string_view host_port, const std::vector<std::string>& insecure) {
-  if (is_loopback(host_port)) return true;
+bool listed_insecure(std::string_view host_port, const std::vector<std::string>& insecure) {
   const std::string host = host_without_port(host_port);
   return std::any_of(insecure.begin(), insecure.end(), [&](const std::string& entry) {
     const std::string normalized = normalize_registry(entry);
     return normalized == host_port || normalized == host;
   });
+}
+
+bool plain_http_allowed(std::string_view host_port, const std::vector<std::string>& insecure) {
+  return is_loopback(host_port) || listed_insecure(host_port, insecure);
+}
+
+bool plain_http_first(std::string_view host_port, const std::vector<std::string>& insecure) {
+  return is_loopback(host_port) && listed_insecure(host_port, insecure);
 }
 
 Endpoint parse_mirror(std::string_view text, const std::vector<std::string>& insecure) {
@@ -79,6 +86,7 @@ Endpoint parse_mirror(std::string_view text, const std::vector<std::string>& ins
   endpoint.registry = normalize_registry(endpoint.host);
   endpoint.mirror = true;
   endpoint.plain_http_allowed = plain_http_allowed(endpoint.host, insecure);
+  endpoint.plain_http_first = plain_http_first(endpoint.host, insecure);
   if (scheme == "http") {
     if (!endpoint.plain_http_allowed)
       return fail("plain HTTP is only allowed for localhost and insecure registries");
@@ -104,6 +112,7 @@ std::vector<Endpoint> endpoints_for(std::string_view domain, const EndpointPolic
   origin.host = api_host(domain);
   origin.registry = std::string(domain);
   origin.plain_http_allowed = plain_http_allowed(domain, policy.insecure);
+  origin.plain_http_first = plain_http_first(domain, policy.insecure);
   out.push_back(std::move(origin));
   return out;
 }

@@ -48,6 +48,10 @@ struct Endpoint {
   std::string registry;           ///< Whose credentials apply: the registry's domain, or the mirror's host.
   std::string scheme = "https";   ///< "https" or "http".
   bool plain_http_allowed = false;  ///< May fall back to http when https is not spoken.
+  /// Try plain HTTP before HTTPS (falling back to HTTPS when the answer shows TLS): a
+  /// loopback registry the caller listed as insecure, whose traffic never leaves the
+  /// machine, spares the failed TLS handshake (and the CA bundle's loading) per process.
+  bool plain_http_first = false;
   bool scheme_fixed = false;      ///< The scheme was given explicitly: no fallback.
   bool mirror = false;            ///< A mirror, not the registry itself.
 
@@ -63,9 +67,16 @@ struct EndpointPolicy {
   std::map<std::string, std::vector<std::string>> mirrors;   ///< By registry domain.
 };
 
-/// Whether @p host_port may be reached over plain HTTP: a loopback name, or listed in
-/// @p insecure as "host:port" or as "host" (any port).
+/// Whether @p host_port is listed in @p insecure as "host:port" or as "host" (any port).
+bool listed_insecure(std::string_view host_port, const std::vector<std::string>& insecure);
+
+/// Whether @p host_port may be reached over plain HTTP: a loopback name, or
+/// listed_insecure().
 bool plain_http_allowed(std::string_view host_port, const std::vector<std::string>& insecure);
+
+/// Whether plain HTTP is tried before HTTPS for @p host_port: a loopback name that is
+/// also listed_insecure() (see Endpoint::plain_http_first).
+bool plain_http_first(std::string_view host_port, const std::vector<std::string>& insecure);
 
 /// Parses a mirror given as "host[:port]", "https://host[:port]" or "http://host[:port]"
 /// (a trailing "/" is allowed, other paths are not). http:// is accepted only where

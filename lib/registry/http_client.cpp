@@ -43,6 +43,34 @@ bool is_retryable(CURLcode rc) noexcept {
   }
 }
 
+/// What a failed exchange tells about the protocol the server speaks. A TLS server
+/// that gets a plain-HTTP request hangs up, resets, or answers with a TLS alert record,
+/// which libcurl reads as a malformed (or HTTP/0.9) answer.
+/// An answer that got as far as headers was HTTP, whatever went wrong afterwards.
+ProtocolHint protocol_hint(CURLcode rc, bool got_headers) noexcept {
+  switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+      return ProtocolHint::tls_handshake;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return got_headers ? ProtocolHint::none : ProtocolHint::not_http;
+    default:
+      return ProtocolHint::none;
+  }
+}
+
+/// Whether the server ended the TLS session with an alert about the client's certificate.
+/// Alerts a client receives about certificates are about its own (OpenSSL's wording:
+/// "sslv3 alert bad certificate", "tlsv13 alert certificate required", "tlsv1 alert
+/// unknown ca"); a server certificate the client distrusts fails otherwise.
+bool peer_refused_client_certificate(std::string_view error) {
+  const std::string text = ascii_lower(error);
+  return text.find("alert") != std::string::npos &&
+         (text.find("certificate") != std::string::npos || text.find("unknown ca") != std::string::npos);
+}
+
 /// The state of one perform(), reached from libcurl's callbacks through their userdata.
 struct Exchange {
   const HttpRequest* request = nullptr;
@@ -261,7 +289,16 @@ HttpResponse HttpClient::perform(const HttpRequest& request, ResponseSink* sink,
   if (rc != CURLE_OK) {
     const std::string detail = x.error[0] ? fmt::format("{} ({})", curl_easy_strerror(rc), x.error)
                                           : std::string(curl_easy_strerror(rc));
-    throw TransportError(detail, is_retryable(rc), rc == CURLE_SSL_CONNECT_ERROR);
+    // With TLS 1.3 the refusal comes after the handshake, as a failure to read; trying
+    // again would only be refused again.
+    if (peer_refused_client_certificate(x.error))
+      throw TransportError(fmt::format("{}: {}",
+                                       settings_->client_cert ? "the registry refused the client certificate"
+                                                              : "the registry requires a client certificate "
+                                                                "(RegistryOptions::client_certificate)",
+                                       detail),
+                           false);
+    throw TransportError(detail, is_retryable(rc), protocol_hint(rc, x.header_bytes > 0));
   }
   x.begin_body();  // a 2xx answer without a body (HEAD, 201) still begins
   return std::move(x.response);

@@ -109,20 +109,29 @@ struct HttpResponse {
   unsigned attempts = 1;    ///< Attempts it took (set by the retrying layer).
 };
 
+/// What a transport failure says about the protocol the server speaks.
+enum class ProtocolHint {
+  none,           ///< Nothing (refused, timed out, cancelled, ...).
+  tls_handshake,  ///< The TLS handshake failed: a plain-HTTP server, typically.
+  not_http,       ///< A plain-HTTP request got no HTTP answer: a TLS server, typically.
+};
+
 /// A failure to exchange anything with the server (connection, TLS, timeout, reset).
 class TransportError : public Error {
  public:
-  /// @p tls_handshake: the server does not speak TLS (or the handshake broke).
-  TransportError(std::string message, bool retryable, bool tls_handshake)
-      : Error(ErrorCode::network, std::move(message)), retryable_(retryable), tls_handshake_(tls_handshake) {}
+  /// A failure described by @p message; @p hint says what it tells about the server.
+  TransportError(std::string message, bool retryable, ProtocolHint hint = ProtocolHint::none)
+      : Error(ErrorCode::network, std::move(message)), retryable_(retryable), hint_(hint) {}
   /// Whether trying again may help.
   bool retryable() const noexcept { return retryable_; }
   /// Whether the TLS handshake failed (a plain-HTTP server, typically).
-  bool tls_handshake() const noexcept { return tls_handshake_; }
+  bool tls_handshake() const noexcept { return hint_ == ProtocolHint::tls_handshake; }
+  /// What the failure tells about the protocol the server speaks.
+  ProtocolHint hint() const noexcept { return hint_; }
 
  private:
   bool retryable_;
-  bool tls_handshake_;
+  ProtocolHint hint_;
 };
 
 /// Connection settings shared by every exchange.

@@ -145,10 +145,10 @@ bool is_attestation(const Descriptor& entry) {
   return it != entry.annotations.end() || (entry.platform && detail::is_attestation(*entry.platform));
 }
 
-std::vector<Descriptor> select_manifests(const Index& index, const Platform& wanted, bool all_platforms,
-                                         std::string_view what) {
+std::vector<Descriptor> select_manifests(const std::vector<Descriptor>& entries, const Platform& wanted,
+                                         bool all_platforms, std::string_view what) {
   std::vector<Descriptor> images;
-  for (const auto& entry : index.manifests)
+  for (const auto& entry : entries)
     if (is_manifest_media_type(entry.media_type) && !is_attestation(entry)) images.push_back(entry);
   if (all_platforms) {
     if (images.empty()) fail(what, ErrorCode::not_found, "the index lists no image manifests");
@@ -163,7 +163,7 @@ std::vector<Descriptor> select_manifests(const Index& index, const Platform& wan
   }
   if (candidates.empty())
     fail(what, ErrorCode::not_found,
-         fmt::format("the index names no platform for its images (entries: {})", platforms_of(index.manifests)));
+         fmt::format("the index names no platform for its images (entries: {})", platforms_of(entries)));
   return {candidates[detail::choose_platform(platforms, wanted, what)]};
 }
 

@@ -73,11 +73,18 @@ std::string api_reference(const Reference& ref);
 /// `vnd.docker.reference.type` annotation, or platform unknown/unknown).
 bool is_attestation(const Descriptor& entry);
 
-/// The entries of @p index to pull: every image manifest with @p all_platforms, else the
-/// best match for @p wanted (PlatformMatcher's rules). Nested indexes are not followed.
+/// The image manifests of @p entries (an index's, or several nested indexes' gathered) to
+/// pull: every one with @p all_platforms, else the best match for @p wanted
+/// (PlatformMatcher's rules). Other entries (nested indexes, attestations) are passed over.
 /// @throws Error not_found naming @p what, the platform wanted and those available.
-std::vector<Descriptor> select_manifests(const Index& index, const Platform& wanted, bool all_platforms,
-                                         std::string_view what);
+std::vector<Descriptor> select_manifests(const std::vector<Descriptor>& entries, const Platform& wanted,
+                                         bool all_platforms, std::string_view what);
+
+/// select_manifests() of @p index's entries.
+inline std::vector<Descriptor> select_manifests(const Index& index, const Platform& wanted, bool all_platforms,
+                                                std::string_view what) {
+  return select_manifests(index.manifests, wanted, all_platforms, what);
+}
 
 }  // namespace registry_detail
 }  // namespace v0

@@ -80,7 +80,7 @@ class BlobSink final : public ResponseSink {
     restart();
     throw TransportError(fmt::format("blob {}: the registry answered a range other than the one asked for",
                                      blob_.digest.string()),
-                         true, false);
+                         true);
   }
 
   void check_length(const HttpHeaders& headers) const {
@@ -112,24 +112,33 @@ struct Downloader {
   std::atomic<std::uint64_t> bytes_received{0};
   std::atomic<std::size_t> downloaded{0};
 
+  /// Fetches @p blob from the registry's endpoints in order (mirrors first), then, for a
+  /// foreign layer, from the URLs its descriptor names. A partial transfer carries on from
+  /// the next source with Range.
   TransferState download(const Descriptor& blob, BlobReporter& reporter, const std::atomic<bool>& cancel) {
     if (store.has_blob(blob.digest)) return TransferState::skipped;  // another pull was quicker
     reporter.state(TransferState::transferring);
     BlobSink sink(store, blob, reporter);
+    const std::size_t sources = endpoints.size() + blob.urls.size();
+    std::optional<std::string> registry_error;
     for (std::size_t i = 0;; ++i) {
-      const Endpoint& endpoint = endpoints[i];
       try {
-        fetch(endpoint, blob, sink, cancel);
+        if (i < endpoints.size())
+          fetch(endpoints[i], blob, sink, cancel);
+        else
+          fetch_foreign(blob.urls[i - endpoints.size()], blob, sink, cancel);
         bytes_received += sink.received();
         ++downloaded;
         return TransferState::done;
       } catch (const Error& e) {
-        if (e.kind() == ErrorCode::cancelled || i + 1 == endpoints.size()) {
+        if (e.kind() == ErrorCode::cancelled || i + 1 == sources) {
           bytes_received += sink.received();
-          throw;
+          if (i < endpoints.size() || !registry_error || e.kind() == ErrorCode::cancelled) throw;
+          throw Error(e.kind(), fmt::format("{}; from the registry: {}", e.what(), *registry_error));
         }
-        // Another endpoint may have a good copy; a partial one would only be resumed if
-        // the bytes so far were trustworthy, and after a digest failure they are not.
+        if (i + 1 == endpoints.size()) registry_error = e.what();
+        // Another source may have a good copy; a partial one would only be resumed if the
+        // bytes so far were trustworthy, and after a digest failure they are not.
         if (e.kind() == ErrorCode::integrity) sink.restart();
       }
     }
@@ -141,13 +150,31 @@ struct Downloader {
                                 : fmt::format("blob {}", blob.digest.string());
     call.path = blob_path(repository, blob.digest);
     call.scopes = {pull_scope(repository)};
-    const HttpResponse response = client.send(endpoint, call, &sink, &cancel);
+    finish(call.what, client.send(endpoint, call, &sink, &cancel), blob, sink);
+  }
+
+  /// A foreign layer from one of its URLs: over HTTPS, or plain HTTP where the insecure
+  /// rules allow it, with no credentials (the URL is not the registry's), still verified.
+  void fetch_foreign(const std::string& url, const Descriptor& blob, BlobSink& sink, const std::atomic<bool>& cancel) {
+    const UrlParts parts = parse_url(url);
+    RegistryCall call;
+    // The origin only: the rest of a URL may carry a signature.
+    call.what = fmt::format("blob {} from {}", blob.digest.string(), parts.origin());
+    call.url = url;
+    if (parts.scheme == "http" && !plain_http_allowed(parts.host_port(), client.options().insecure_registries))
+      throw Error(ErrorCode::network,
+                  fmt::format("{}: plain HTTP, allowed only for localhost and insecure registries", call.what));
+    finish(call.what, client.send_anonymous(call, &sink, &cancel), blob, sink);
+  }
+
+  /// Checks how a transfer ended and commits the blob.
+  static void finish(const std::string& what, const HttpResponse& response, const Descriptor& blob, BlobSink& sink) {
     // 416: everything had arrived before the connection dropped, nothing is left to send.
     const bool whole = response.status == 200 || response.status == 206 || (response.status == 416 && sink.complete());
-    if (!whole) throw status_error(call.what, response);
+    if (!whole) throw status_error(what, response);
     if (!sink.complete())
-      throw Error(ErrorCode::network, fmt::format("{}: the transfer ended after {} of {} bytes", call.what,
-                                                  sink.written(), blob_size(blob)));
+      throw Error(ErrorCode::network,
+                  fmt::format("{}: the transfer ended after {} of {} bytes", what, sink.written(), blob_size(blob)));
     sink.commit();
   }
 };
@@ -180,23 +207,84 @@ void store_document(ImageStore& store, const ResolvedManifest& document) {
   writer.commit();
 }
 
-/// One manifest of an index: from the store if it is there (read_blob verifies it), else
-/// from the registry; it must be the size the index says and a manifest.
-FetchedDocument index_entry(RegistryClient& client, const std::vector<Endpoint>& endpoints, const Reference& ref,
-                            ImageStore& store, const Descriptor& entry) {
-  const std::string what = fmt::format("manifest {}", entry.digest.string());
+/// How deep indexes may nest below the root index, and how many there may be: far more
+/// than any image uses, few enough that a hostile registry cannot keep a pull busy.
+constexpr std::size_t max_nested_depth = 8;
+constexpr std::size_t max_nested_indexes = 64;
+
+/// A manifest or index an index lists: from the store if it is there (read_blob verifies
+/// it), else from the registry; it must be the size the entry says.
+FetchedDocument entry_document(RegistryClient& client, const std::vector<Endpoint>& endpoints, const Reference& ref,
+                               ImageStore& store, const Descriptor& entry) {
+  const std::string what =
+      fmt::format("{} {}", is_index_media_type(entry.media_type) ? "index" : "manifest", entry.digest.string());
+  // The entry's media type decides what the bytes must parse as.
   FetchedDocument document =
       store.has_blob(entry.digest)
-          ? check_document(store.read_blob(entry.digest, max_manifest_bytes), entry.media_type, std::nullopt,
-                           entry.digest, what)
+          ? check_document(store.read_blob(entry.digest, std::max(max_manifest_bytes, max_index_bytes)),
+                           entry.media_type, std::nullopt, entry.digest, what)
           : fetch_from_first(client, endpoints, ref.path(), entry.digest.string(), entry.digest, nullptr).document;
-  if (!document.manifest)
-    throw Error(ErrorCode::unsupported, fmt::format("{}: is an index inside the index; knast does not follow those", what));
   if (document.resolved.descriptor.size != entry.size)
     throw Error(ErrorCode::integrity, fmt::format("{}: is {} bytes, the index says {}", what,
                                                   document.resolved.descriptor.size, entry.size));
+  // A registry's Content-Type may say otherwise than the entry; the bytes are right (their
+  // digest is), the index that lists them is not.
+  if (is_index_media_type(entry.media_type) ? !document.index : !document.manifest)
+    throw Error(ErrorCode::invalid_argument, fmt::format("{}: is {}, not what the index lists it as ({})", what,
+                                                         document.index ? "an index" : "a manifest", entry.media_type));
   return document;
 }
+
+/// The entries below a root index, nested indexes followed: what to choose from.
+struct IndexTree {
+  std::vector<Descriptor> entries;        ///< Entries that are not indexes, in order, depth first.
+  std::vector<FetchedDocument> nested;    ///< The nested indexes, each listed after those below it.
+};
+
+/// Gathers the entries of an index and of the indexes nested in it (fetched as needed),
+/// to a bounded depth and count, each nested index once. An entry without a platform
+/// takes that of the index entry above it.
+///
+/// Every nested index is fetched, whatever its platform: the store reads all of an
+/// index's nested indexes when it chooses a platform, and they are small documents.
+class IndexWalker {
+ public:
+  IndexWalker(RegistryClient& client, const std::vector<Endpoint>& endpoints, const Reference& ref, ImageStore& store)
+      : client_(client), endpoints_(endpoints), ref_(ref), store_(store) {}
+
+  IndexTree walk(const Index& root) {
+    visit(root, std::nullopt, 0);
+    return std::move(tree_);
+  }
+
+ private:
+  void visit(const Index& index, const std::optional<Platform>& inherited, std::size_t depth) {
+    for (const auto& listed : index.manifests) {
+      Descriptor entry = listed;
+      if (!entry.platform) entry.platform = inherited;
+      if (!is_index_media_type(entry.media_type)) {
+        tree_.entries.push_back(std::move(entry));
+        continue;
+      }
+      // A digest cannot list itself, but a registry can list one index twice or in two places.
+      if (!seen_.insert(entry.digest).second) continue;
+      if (depth >= max_nested_depth || seen_.size() > max_nested_indexes)
+        throw Error(ErrorCode::limit_exceeded,
+                    fmt::format("index {}: indexes nest more than {} deep or number more than {}",
+                                entry.digest.string(), max_nested_depth, max_nested_indexes));
+      FetchedDocument document = entry_document(client_, endpoints_, ref_, store_, entry);
+      visit(*document.index, entry.platform, depth + 1);
+      tree_.nested.push_back(std::move(document));
+    }
+  }
+
+  RegistryClient& client_;
+  const std::vector<Endpoint>& endpoints_;
+  const Reference& ref_;
+  ImageStore& store_;
+  std::set<Digest> seen_;
+  IndexTree tree_;
+};
 
 /// Tags @p ref as @p root; returns what it names. An ImageStore that names only complete
 /// images refuses an index whose other platforms are absent (not_found): the one manifest
@@ -223,12 +311,15 @@ PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& 
   const std::vector<Endpoint> endpoints = preferring(client.endpoints(ref.domain(), true), root.endpoint);
 
   std::vector<FetchedDocument> manifests;
+  IndexTree tree;  // of the root index, if it is one
   if (root.document.manifest) {
     manifests.push_back(root.document);
   } else {
     const Platform wanted = options.platform.value_or(Platform::host());
-    for (const auto& entry : select_manifests(*root.document.index, wanted, options.all_platforms, "the index"))
-      manifests.push_back(index_entry(client, endpoints, ref, store, entry));
+    tree = IndexWalker(client, endpoints, ref, store).walk(*root.document.index);
+    std::set<Digest> taken;  // nested indexes may list one manifest twice
+    for (const auto& entry : select_manifests(tree.entries, wanted, options.all_platforms, "the index"))
+      if (taken.insert(entry.digest).second) manifests.push_back(entry_document(client, endpoints, ref, store, entry));
   }
 
   const std::vector<Descriptor> blobs = blobs_of(manifests);
@@ -248,6 +339,7 @@ PullResult pull_image(RegistryClient& client, const Reference& ref, ImageStore& 
     store_document(store, manifest.resolved);
     result.manifests.push_back(manifest.resolved.descriptor);
   }
+  for (const auto& index : tree.nested) store_document(store, index.resolved);
   if (root.document.index) store_document(store, root.document.resolved);
   result.target = name_in_store(store, ref, root.document.resolved.descriptor, result.manifests);
   result.blobs_downloaded = downloader.downloaded.load();

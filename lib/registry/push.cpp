@@ -113,8 +113,9 @@ class Pusher {
         return push_blob(blob, counted, cancel);
       } catch (const Error& e) {
         counted.undo();
-        // A broken upload session starts over as a whole; the request layer does not
-        // resend a PATCH itself.
+        // An upload that cannot go on (a broken monolithic PUT, a chunked one whose
+        // status is unclear) starts over as a whole; the request layer does not resend
+        // an upload itself.
         if (e.kind() != ErrorCode::network || attempt >= client_.options().retries) throw;
       }
     }
@@ -210,25 +211,79 @@ class Pusher {
     return client_.send(endpoint_, call, nullptr, &cancel);
   }
 
+  /// Uploads @p blob in PATCHed chunks. A chunk cut short is not sent again from its
+  /// start: the upload's status (GET on its URL, per the distribution spec) says how many
+  /// bytes the registry holds, and the upload goes on from there.
   HttpResponse upload_chunks(const Descriptor& blob, std::string location, BlobReporter& reporter,
                              const std::string& what, const std::atomic<bool>& cancel) {
-    for (std::uint64_t offset = 0; offset < blob_size(blob); offset += options_.chunk_size) {
+    std::uint64_t offset = 0;
+    unsigned resumes = 0;
+    while (offset < blob_size(blob)) {
       const std::uint64_t length = std::min(options_.chunk_size, blob_size(blob) - offset);
-      FileBody body(store_.blob_path(blob.digest), offset, length, reporter);
-      RegistryCall call = make_call(what, "PATCH", location);
-      call.headers = {"Content-Type: application/octet-stream",
-                      fmt::format("Content-Range: {}-{}", offset, offset + length - 1)};
-      call.body = &body;
-      call.retry = false;
-      const HttpResponse response = client_.send(endpoint_, call, nullptr, &cancel);
-      if (response.status != 202) throw status_error(what, response);
-      if (const auto range = response.headers.get("Range"); range && parse_upload_range(*range) != offset + length)
-        throw Error(ErrorCode::network, fmt::format("{}: the registry holds {} bytes after a chunk ending at {}", what,
-                                                    parse_upload_range(*range), offset + length));
-      location = location_of(response, what);
+      try {
+        location = send_chunk(blob, location, offset, length, reporter, what, cancel);
+        offset += length;
+      } catch (const Error& e) {
+        if (e.kind() != ErrorCode::network || resumes++ >= client_.options().retries) throw;
+        const auto status = upload_status(location, what, cancel);
+        // A status that is unclear, or that lost acknowledged bytes, starts the blob over.
+        if (!status || status->held < offset || status->held > offset + length) throw;
+        reporter.bytes(static_cast<std::int64_t>(status->held - offset));
+        offset = status->held;
+        location = status->location;
+      }
     }
     RegistryCall call = make_call(what, "PUT", add_query(location, form_encode({{"digest", blob.digest.string()}})));
     return client_.send(endpoint_, call, nullptr, &cancel);
+  }
+
+  /// PATCHes bytes [@p offset, @p offset + @p length) of @p blob to @p location; returns
+  /// the URL to go on at. A failed chunk's bytes are taken back from the progress.
+  std::string send_chunk(const Descriptor& blob, const std::string& location, std::uint64_t offset,
+                         std::uint64_t length, BlobReporter& reporter, const std::string& what,
+                         const std::atomic<bool>& cancel) {
+    FileBody body(store_.blob_path(blob.digest), offset, length, reporter);
+    RegistryCall call = make_call(what, "PATCH", location);
+    call.headers = {"Content-Type: application/octet-stream",
+                    fmt::format("Content-Range: {}-{}", offset, offset + length - 1)};
+    call.body = &body;
+    call.retry = false;
+    HttpResponse response;
+    try {
+      response = client_.send(endpoint_, call, nullptr, &cancel);
+    } catch (...) {
+      body.rewind();  // what the registry kept of it, its status says
+      throw;
+    }
+    if (response.status != 202) throw status_error(what, response);
+    if (const auto range = response.headers.get("Range"); range && parse_upload_range(*range) != offset + length)
+      throw Error(ErrorCode::network, fmt::format("{}: the registry holds {} bytes after a chunk ending at {}", what,
+                                                  parse_upload_range(*range), offset + length));
+    return location_of(response, what);
+  }
+
+  /// Where an upload stands.
+  struct UploadStatus {
+    std::uint64_t held;    ///< Bytes the registry holds.
+    std::string location;  ///< The URL to go on at.
+  };
+
+  /// The status of the upload at @p location; nothing when the registry has forgotten it
+  /// or does not say clearly.
+  std::optional<UploadStatus> upload_status(const std::string& location, const std::string& what,
+                                            const std::atomic<bool>& cancel) {
+    const HttpResponse response =
+        client_.send(endpoint_, make_call(what + " (upload status)", "GET", location), nullptr, &cancel);
+    if (response.status != 204 && response.status != 200) return std::nullopt;
+    const auto range = response.headers.get("Range");
+    // Distribution says "0-0" for an empty upload as for one of one byte.
+    if (!range || trim_ows(*range) == "0-0") return std::nullopt;
+    try {
+      const std::uint64_t held = parse_upload_range(*range);
+      return UploadStatus{held, response.headers.get("Location") ? location_of(response, what) : location};
+    } catch (const Error&) {
+      return std::nullopt;  // a Range knast cannot read: start over rather than guess
+    }
   }
 
   RegistryClient& client_;

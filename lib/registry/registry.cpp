@@ -72,6 +72,20 @@ Descriptor head_on(RegistryClient& client, const registry_detail::Endpoint& endp
   return *descriptor;
 }
 
+/// Erases @p domain's credentials from @p helper (if any); whether it kept some. A helper
+/// that is not installed keeps nothing.
+bool erase_from_helper(const std::optional<std::string>& helper, std::string_view domain,
+                       std::chrono::milliseconds timeout) {
+  if (!helper) return false;
+  try {
+    return registry_detail::erase_from_credential_helper(*helper, registry_detail::docker_server_address(domain),
+                                                         timeout);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorCode::not_found) return false;
+    throw;
+  }
+}
+
 }  // namespace
 
 Registry::Registry(RegistryOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -136,7 +150,14 @@ void Registry::login(std::string_view registry, const Credentials& credentials) 
     auto& store = impl_->client.credentials();
     const auto path = store.config_path();
     const std::string existing = registry_detail::read_small_file(path).value_or(std::string());
-    registry_detail::write_private_file(path, registry_detail::docker_config_with_login(existing, domain, credentials));
+    // With a credential helper the secrets go to it, and the file keeps an empty entry
+    // (as docker leaves it): a secret of an earlier login there is dropped.
+    const auto helper = store.helper_for(domain);
+    if (helper)
+      registry_detail::store_in_credential_helper(*helper, registry_detail::docker_server_address(domain), credentials,
+                                                  options().credential_helper_timeout);
+    registry_detail::write_private_file(
+        path, registry_detail::docker_config_with_login(existing, domain, helper ? Credentials{} : credentials));
     store.remember(domain, credentials);
     for (const auto& endpoint : impl_->client.endpoints(domain, false)) impl_->client.forget_auth(endpoint);
   });
@@ -147,12 +168,13 @@ bool Registry::logout(std::string_view registry) {
     const std::string domain = registry_domain(registry);
     auto& store = impl_->client.credentials();
     const auto path = store.config_path();
+    const auto helper = store.helper_for(domain);
     const auto edited = registry_detail::docker_config_without_login(
         registry_detail::read_small_file(path).value_or(std::string()), domain);
     if (edited) registry_detail::write_private_file(path, *edited);
     store.forget(domain);
     for (const auto& endpoint : impl_->client.endpoints(domain, false)) impl_->client.forget_auth(endpoint);
-    return edited.has_value();
+    return erase_from_helper(helper, domain, options().credential_helper_timeout) || edited.has_value();
   });
 }
 

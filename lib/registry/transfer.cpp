@@ -103,6 +103,18 @@ class Board {
   std::size_t running_ = 0;
 };
 
+/// The numbers of the blobs not @p present, largest first: the transfer ends when its
+/// longest job does, so the big blobs start at once and the small ones (a config, a
+/// thin layer, each with the fixed cost of a commit) fill the gaps around them.
+std::vector<std::size_t> largest_first(const std::vector<Descriptor>& blobs, const std::vector<bool>& present) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < blobs.size(); ++i)
+    if (!present[i]) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return blob_size(blobs[a]) > blob_size(blobs[b]); });
+  return order;
+}
+
 class Reporter final : public BlobReporter {
  public:
   Reporter(Board& board, std::size_t index) : board_(board), index_(index) {}
@@ -118,8 +130,9 @@ class Reporter final : public BlobReporter {
 /// so no thread outlives the call whatever throws.
 class Workers {
  public:
-  Workers(const std::vector<bool>& present, const BlobWork& work, Board& board)
-      : present_(present), work_(work), board_(board) {}
+  /// Workers that take the blobs numbered in @p order, in that order.
+  Workers(std::vector<std::size_t> order, const BlobWork& work, Board& board)
+      : order_(std::move(order)), work_(work), board_(board) {}
   ~Workers() {
     cancel_ = true;
     for (auto& thread : threads_)
@@ -143,6 +156,8 @@ class Workers {
     for (auto& thread : threads_) thread.join();
     threads_.clear();
   }
+  /// Blobs to transfer.
+  std::size_t size() const noexcept { return order_.size(); }
   void cancel() noexcept { cancel_ = true; }
   void fail(std::exception_ptr error) {
     const std::lock_guard lock(mutex_);
@@ -157,9 +172,9 @@ class Workers {
  private:
   void run() noexcept {
     while (!cancel_) {
-      const std::size_t index = next_.fetch_add(1);
-      if (index >= present_.size()) break;
-      if (present_[index]) continue;
+      const std::size_t next = next_.fetch_add(1);
+      if (next >= order_.size()) break;
+      const std::size_t index = order_[next];
       try {
         Reporter reporter(board_, index);
         board_.set_state(index, work_(index, reporter, cancel_));
@@ -170,7 +185,7 @@ class Workers {
     board_.worker_finished();
   }
 
-  const std::vector<bool>& present_;
+  const std::vector<std::size_t> order_;
   const BlobWork& work_;
   Board& board_;
   std::vector<std::thread> threads_;
@@ -187,9 +202,7 @@ void transfer_blobs(const std::vector<Descriptor>& blobs, const std::vector<bool
   Board board(blobs);
   for (std::size_t i = 0; i < blobs.size(); ++i)
     if (present[i]) board.set_state(i, TransferState::skipped);
-  const auto missing = static_cast<std::size_t>(std::count(present.begin(), present.end(), false));
-
-  Workers workers(present, work, board);
+  Workers workers(largest_first(blobs, present), work, board);
   bool stopped_by_callback = false;
   const auto report = [&] {
     for (const Progress& p : board.reports()) {
@@ -204,7 +217,7 @@ void transfer_blobs(const std::vector<Descriptor>& blobs, const std::vector<bool
       }
     }
   };
-  workers.start(std::min<std::size_t>(std::max(jobs, 1u), missing));
+  workers.start(std::min<std::size_t>(std::max(jobs, 1u), workers.size()));
   while (board.wait()) report();
   workers.join();
   report();

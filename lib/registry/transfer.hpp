@@ -45,9 +45,9 @@ class BlobReporter {
 /// mounted). May throw; must give up promptly once @p cancel is set.
 using BlobWork = std::function<TransferState(std::size_t index, BlobReporter& reporter, const std::atomic<bool>& cancel)>;
 
-/// Runs @p work for every blob of @p blobs on up to @p jobs threads, reporting to
-/// @p progress (may be empty) on this thread. Blobs listed in @p present are reported as
-/// skipped at once and get no work.
+/// Runs @p work for every blob of @p blobs on up to @p jobs threads, largest blobs
+/// first, reporting to @p progress (may be empty) on this thread. Blobs listed in
+/// @p present are reported as skipped at once and get no work.
 /// @throws the first worker failure; Error cancelled if @p progress returned false;
 ///         whatever @p progress threw.
 void transfer_blobs(const std::vector<Descriptor>& blobs, const std::vector<bool>& present, unsigned jobs,

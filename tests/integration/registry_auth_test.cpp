@@ -191,7 +191,7 @@ TEST_F(RegistryBasicAuth, FailingCredentialHelperIsAnAuthError) {
   Registry registry(config.options());
   const Error e = error_from([&] { registry.resolve(r().name()); });
   EXPECT_EQ(e.kind(), ErrorCode::auth);
-  EXPECT_THAT(e.what(), HasSubstr("docker-credential-knastbroken failed (exit status 3): \"keychain locked\""));
+  EXPECT_THAT(e.what(), HasSubstr("docker-credential-knastbroken get failed (exit status 3): \"keychain locked\""));
 }
 
 TEST_F(RegistryBasicAuth, HungCredentialHelperIsKilled) {
@@ -246,6 +246,65 @@ TEST_F(RegistryBasicAuth, LoginChecksWritesAndLogoutRemoves) {
     EXPECT_FALSE(config.read().at("auths").contains(r().server.host()));
     EXPECT_EQ(error_from([&] { registry.resolve(r().name()); }).kind(), ErrorCode::auth);
   }
+}
+
+/// A credential helper that keeps one entry in a file beside it ("kept") and logs every
+/// action it is asked for, with the server it got.
+const char* const keeping_helper =
+    "dir=$(dirname \"$0\")\n"
+    "case \"$1\" in\n"
+    "  store) cat > \"$dir/kept\"; echo store >> \"$dir/log\" ;;\n"
+    "  get|erase) read server; echo \"$1 $server\" >> \"$dir/log\"\n"
+    "    if [ ! -f \"$dir/kept\" ]; then echo 'credentials not found in native keychain'; exit 1; fi\n"
+    "    if [ \"$1\" = get ]; then cat \"$dir/kept\"; else rm \"$dir/kept\"; fi ;;\n"
+    "  *) exit 2 ;;\n"
+    "esac\n";
+
+TEST_F(RegistryBasicAuth, LoginAndLogoutGoThroughTheCredentialHelper) {
+  const std::string host = r().server.host();
+  const kt::Json earlier_login = {{"auth", knast::registry_detail::base64_encode("old:secret")}};
+  // credsStore for every registry; credHelpers for this one (over a credsStore that
+  // would not do).
+  for (const kt::Json& helper_config :
+       {kt::Json{{"credsStore", "knastkeep"}},
+        kt::Json{{"credHelpers", {{host, "knastkeep"}}}, {"credsStore", "knast-no-such-helper"}}}) {
+    SCOPED_TRACE(helper_config.dump());
+    const CredentialHelper helper("knastkeep", keeping_helper);
+    const std::filesystem::path kept = std::filesystem::path(helper.dir()) / "kept";
+    DockerConfig config;
+    kt::Json doc = helper_config;
+    doc["auths"] = {{host, earlier_login}};
+    config.write(doc);
+    {
+      Registry registry(config.options());
+      registry.login(host, r().good());
+      EXPECT_EQ(kt::Json::parse(kt::read_file(kept)),
+                (kt::Json{{"ServerURL", host}, {"Username", r().server.user()}, {"Secret", r().server.password()}}));
+      // The file keeps an empty entry, as docker leaves it; the earlier secret is gone.
+      EXPECT_EQ(config.read().at("auths"), (kt::Json{{host, kt::Json::object()}}));
+      EXPECT_EQ(registry.resolve(r().name()).descriptor.digest.string(), r().image.digest);
+    }
+    {
+      Registry registry(config.options());  // a new client asks the helper
+      EXPECT_EQ(registry.resolve(r().name()).descriptor.digest.string(), r().image.digest);
+      EXPECT_TRUE(registry.logout(host));
+      EXPECT_FALSE(std::filesystem::exists(kept));
+      EXPECT_FALSE(config.read().at("auths").contains(host));
+      EXPECT_FALSE(registry.logout(host));
+    }
+    EXPECT_EQ(kt::read_file(helper.log()), "store\nget " + host + "\nerase " + host + "\nerase " + host + "\n");
+  }
+}
+
+TEST_F(RegistryBasicAuth, LoginThroughAFailingHelperStoresNothing) {
+  const CredentialHelper helper("knastbroken", "echo 'keychain locked' >&2\nexit 3\n");
+  DockerConfig config;
+  config.write({{"credsStore", "knastbroken"}});
+  Registry registry(config.options());
+  const Error e = error_from([&] { registry.login(r().server.host(), r().good()); });
+  EXPECT_EQ(e.kind(), ErrorCode::auth);
+  EXPECT_THAT(e.what(), HasSubstr("docker-credential-knastbroken store failed (exit status 3): \"keychain locked\""));
+  EXPECT_EQ(config.read(), (kt::Json{{"credsStore", "knastbroken"}}));
 }
 
 TEST_F(RegistryBasicAuth, LoginRefusesNonsense) {
@@ -361,6 +420,48 @@ TEST(RegistryTls, ClientCertificateOptionReachesTls) {
   const Error e = error_from([&] { registry.resolve(r.name()); });
   EXPECT_EQ(e.kind(), ErrorCode::network);
   EXPECT_THAT(e.what(), HasSubstr("certificate"));
+}
+
+TEST(RegistryTls, ClientCertificateRequiredByTheRegistry) {
+  AuthRegistry r({.tls = true, .client_certs = true});
+  knast::RegistryOptions options = fast_options();
+  options.ca_file = r.server.ca_file();
+  {
+    Registry registry(options);
+    const Error e = error_from([&] { registry.resolve(r.name()); });
+    EXPECT_EQ(e.kind(), ErrorCode::network);
+    EXPECT_THAT(e.what(), HasSubstr("the registry requires a client certificate (RegistryOptions::client_certificate)"));
+  }
+  {
+    // A certificate of the server's CA is not one of the client CA's.
+    knast::RegistryOptions wrong = options;
+    const auto dir = r.server.ca_file()->parent_path().parent_path();
+    wrong.client_certificate = knast::ClientCertificate{dir / "server.crt", dir / "server.key"};
+    Registry registry(wrong);
+    const Error e = error_from([&] { registry.resolve(r.name()); });
+    EXPECT_EQ(e.kind(), ErrorCode::network);
+    EXPECT_THAT(e.what(), HasSubstr("the registry refused the client certificate"));
+  }
+  const auto [certificate, key] = r.server.client_certificate().value();
+  options.client_certificate = knast::ClientCertificate{certificate, key};
+  Registry registry(options);
+  ScratchStore s;
+  registry.pull(r.name(), s.store);
+  EXPECT_TRUE(s.store.find(r.name()));
+}
+
+TEST(RegistryTls, LoopbackListedInsecureThatSpeaksTlsIsStillReachedOverTls) {
+  // Plain HTTP goes first to such a registry: a TLS one answers it with 400, and HTTPS
+  // follows (with the CA, since verification is never given up).
+  AuthRegistry r({.tls = true});
+  knast::RegistryOptions options = fast_options();
+  options.ca_file = r.server.ca_file();
+  options.insecure_registries = {r.server.host()};
+  Registry registry(options);
+  ScratchStore s;
+  registry.pull(r.name(), s.store);
+  EXPECT_TRUE(s.store.find(r.name()));
+  EXPECT_EQ(registry.tags(r.name()), std::vector<std::string>{"1.0"});
 }
 
 // ---- listings ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Registry against a misbehaving server (tests/fixtures/fault_server.py): dropped and
 // corrupt transfers, lying lengths, ignored ranges, 429 and 500 answers, redirects to a
-// blob store, Basic and Bearer challenges, oversized and broken manifests, mirrors.
+// blob store, Basic and Bearer challenges, oversized and broken manifests, mirrors, nested
+// indexes, foreign layers fetched from their URLs, and a chunked upload that resumes.
 // The repository name picks the faults: "drop-blob/no-range/image" has both.
 #include "registry_test_support.hpp"
 
@@ -101,6 +102,22 @@ TEST_F(RegistryFaults, IgnoredRangeStartsOver) {
   ASSERT_EQ(gets.size(), 2u);
   EXPECT_FALSE(gets[1].at("range").is_null());
   EXPECT_EQ(gets[1].at("status"), 200);
+}
+
+TEST_F(RegistryFaults, LoopbackListedInsecureGetsPlainHttpFirst) {
+  {
+    // Not listed: HTTPS first, whose handshake this plain-HTTP server cannot take.
+    Registry registry(fast_options());
+    registry.resolve(image(""));
+    EXPECT_EQ(non_http_requests(server()), 1u);
+  }
+  server().reset();
+  knast::RegistryOptions options = fast_options();
+  options.insecure_registries = {server().host()};
+  Registry registry(options);
+  registry.pull(image(""), s.store);
+  EXPECT_EQ(non_http_requests(server()), 0u);
+  EXPECT_TRUE(s.store.find(image("")));
 }
 
 TEST_F(RegistryFaults, CorruptBlobIsRefusedAndNothingTagged) {
@@ -288,6 +305,182 @@ TEST(RegistryEdgeCases, EmptyBlobIsPulled) {
   EXPECT_EQ(result.blobs_downloaded, 2u);
   EXPECT_TRUE(s.store.has_blob(Digest::parse(layer.at("digest").get<std::string>())));
   EXPECT_TRUE(s.store.find(name));
+}
+
+/// An OCI index listing @p entries (an array), written as a blob of @p layout; its
+/// descriptor JSON.
+kt::Json write_index(const std::filesystem::path& layout, const kt::Json& entries) {
+  const std::string index_type(knast::media_type::oci_index);
+  return write_blob(layout, kt::Json{{"schemaVersion", 2}, {"mediaType", index_type}, {"manifests", entries}}.dump(),
+                    index_type);
+}
+
+/// Points @p tag of @p layout at @p descriptor (its only name).
+void name_in_layout(const std::filesystem::path& layout, kt::Json descriptor, const std::string& tag) {
+  descriptor["annotations"] = {{"org.opencontainers.image.ref.name", tag}};
+  std::ofstream(layout / "index.json") << kt::Json{{"schemaVersion", 2}, {"manifests", kt::Json::array({descriptor})}}.dump();
+}
+
+/// The manifest entry of @p image for @p platform ("linux/arm64"), as an index lists it.
+kt::Json manifest_entry(const kt::TestImage& image, const std::string& platform) {
+  for (const auto& m : image.description.at("manifests")) {
+    const auto& p = m.at("platform");
+    if (p.at("os").get<std::string>() + "/" + p.at("architecture").get<std::string>() != platform) continue;
+    const std::string digest = m.at("digest").get<std::string>();
+    return kt::Json{{"mediaType", knast::media_type::oci_manifest}, {"digest", digest},
+                    {"size", image.description.at("blobs").at(digest)}, {"platform", p}};
+  }
+  ADD_FAILURE() << "no manifest for " << platform;
+  return {};
+}
+
+class NestedIndexes : public ::testing::Test {
+ protected:
+  // outer ─┬─ inner (no platform) ─┬─ linux/amd64
+  //        │                       └─ linux/arm64
+  //        └─ other (linux/ppc64le on the entry) ── linux/ppc64le
+  NestedIndexes() {
+    const auto layout = image.layout;
+    inner = write_index(layout, kt::Json::array({manifest_entry(image, "linux/amd64"), manifest_entry(image, "linux/arm64")}));
+    other = write_index(layout, kt::Json::array({manifest_entry(image, "linux/ppc64le")}));
+    kt::Json other_entry = other;
+    other_entry["platform"] = {{"os", "linux"}, {"architecture", "ppc64le"}};
+    outer = write_index(layout, kt::Json::array({inner, other_entry}));
+    name_in_layout(layout, outer, "nested");
+  }
+  Digest digest_of(const kt::Json& descriptor) const { return Digest::parse(descriptor.at("digest").get<std::string>()); }
+
+  kt::TempDir dir{"knast-nested-index-"};
+  kt::TestImage image = kt::make_multiplatform_image(dir.path() / "image", {"linux/amd64", "linux/arm64", "linux/ppc64le"});
+  kt::Json inner, other, outer;
+  std::unique_ptr<kt::FaultServer> server;
+  ScratchStore s;
+};
+
+TEST_F(NestedIndexes, OnePlatformIsChosenAcrossTheIndexes) {
+  server = std::make_unique<kt::FaultServer>(kt::FaultOptions{.layout = image.layout});
+  const Reference name = ref(server->host(), "test/nested:nested");
+  Registry registry(fast_options());
+  knast::PullOptions options;
+  options.platform = knast::Platform::parse("linux/arm64");
+  const auto result = registry.pull(name, s.store, options);
+  ASSERT_EQ(result.manifests.size(), 1u);
+  EXPECT_EQ(result.manifests[0].digest.string(), manifest_entry(image, "linux/arm64").at("digest"));
+  // Every index is stored (the store reads them all to choose a platform); of the
+  // manifests, the one pulled only.
+  for (const auto* index : {&outer, &inner, &other}) EXPECT_TRUE(s.store.has_blob(digest_of(*index)));
+  EXPECT_FALSE(s.store.has_blob(Digest::parse(manifest_entry(image, "linux/amd64").at("digest").get<std::string>())));
+  EXPECT_FALSE(s.store.has_blob(Digest::parse(manifest_entry(image, "linux/ppc64le").at("digest").get<std::string>())));
+  EXPECT_EQ(s.store.resolve(name.string(), options.platform).manifest_descriptor.digest, result.manifests[0].digest);
+}
+
+TEST_F(NestedIndexes, AllPlatformsAndAnEntryThatInheritsItsPlatform) {
+  server = std::make_unique<kt::FaultServer>(kt::FaultOptions{.layout = image.layout});
+  const Reference name = ref(server->host(), "test/nested:nested");
+  Registry registry(fast_options());
+  knast::PullOptions options;
+  options.all_platforms = true;
+  EXPECT_EQ(registry.pull(name, s.store, options).manifests.size(), 3u);
+  EXPECT_TRUE(s.store.has_blob(digest_of(other)));
+  EXPECT_EQ(s.store.find(name)->digest, digest_of(outer));
+  expect_blobs_intact(s.store, image);
+
+  // ppc64le is asked for by the nested index's entry, not by its own manifest's.
+  ScratchStore again;
+  options = {};
+  options.platform = knast::Platform::parse("linux/ppc64le");
+  EXPECT_EQ(registry.pull(name, again.store, options).manifests.at(0).digest.string(),
+            manifest_entry(image, "linux/ppc64le").at("digest"));
+}
+
+TEST_F(NestedIndexes, NestingIsBounded) {
+  kt::Json chain = inner;
+  for (int depth = 0; depth < 12; ++depth) chain = write_index(image.layout, kt::Json::array({chain}));
+  name_in_layout(image.layout, chain, "nested");
+  server = std::make_unique<kt::FaultServer>(kt::FaultOptions{.layout = image.layout});
+  Registry registry(fast_options());
+  const Error e = error_from([&] { registry.pull(ref(server->host(), "test/nested:nested"), s.store); });
+  EXPECT_EQ(e.kind(), ErrorCode::limit_exceeded);
+  EXPECT_THAT(e.what(), HasSubstr("indexes nest more than 8 deep"));
+  EXPECT_FALSE(s.store.find(ref(server->host(), "test/nested:nested")));
+}
+
+// ---- foreign layers ---------------------------------------------------------------------
+
+TEST_F(RegistryFaults, ForeignLayersComeFromTheirUrlsWithoutCredentials) {
+  // The layers' URLs name the blob store on 127.0.0.2, plain HTTP: allowed once listed.
+  const std::string blob_host = server().blob_url().substr(std::string("http://").size());
+  knast::RegistryOptions options = with_user(fast_options(), server().password());
+  options.insecure_registries = {blob_host};
+  Registry registry(options);
+  const Reference name = image("auth-basic/foreign-layers");
+  const auto result = registry.pull(name, s.store);
+  EXPECT_EQ(result.target.digest.string(), server().ready().at("foreign_manifest"));
+  for (const auto& layer : server().ready().at("foreign_layers")) {
+    const Digest digest = Digest::parse(layer.get<std::string>());
+    EXPECT_EQ(s.store.read_blob(digest, 1 << 20).size(), size_of(digest));
+    // The registry was asked first (and had nothing), then the URL; no credentials there.
+    const auto asked = blob_gets(digest, "registry");
+    ASSERT_FALSE(asked.empty());
+    EXPECT_EQ(asked.back().at("status"), 404);
+    const auto at_url = blob_gets(digest, "blobstore");
+    ASSERT_EQ(at_url.size(), 1u);
+    EXPECT_TRUE(at_url[0].at("authorization").is_null());
+  }
+  EXPECT_TRUE(s.store.find(name));
+}
+
+TEST_F(RegistryFaults, ForeignLayerUrlOverPlainHttpNeedsTheInsecureRules) {
+  Registry registry(fast_options());
+  const Error e = error_from([&] { registry.pull(image("foreign-layers"), s.store); });
+  EXPECT_EQ(e.kind(), ErrorCode::network);
+  EXPECT_THAT(e.what(), HasSubstr("plain HTTP, allowed only for localhost and insecure registries"));
+  EXPECT_THAT(e.what(), HasSubstr("from the registry:"));
+  EXPECT_THAT(e.what(), HasSubstr("HTTP 404"));
+  EXPECT_TRUE(fault_requests(server(), "blobstore").empty());
+  EXPECT_FALSE(s.store.find(image("foreign-layers")));
+}
+
+// ---- uploads ----------------------------------------------------------------------------
+
+TEST_F(RegistryFaults, BrokenChunkedUploadResumesWhereTheRegistryStands) {
+  Registry registry(fast_options());
+  registry.pull(image(""), s.store);
+  // Another fault server, serving an image that has none of these blobs, takes the push.
+  kt::TempDir dir("knast-upload-");
+  const kt::TestImage small = kt::make_image(
+      dir.path() / "small", kt::Json{{"layers", {{kt::Json{{"path", "etc/x"}, {"content", "x\n"}}}}}});
+  kt::FaultServer target({.layout = small.layout});
+  knast::PushOptions options;
+  options.chunk_size = 64 << 10;  // the 512 KiB layer goes in 8 chunks; the others whole
+  const Reference destination = ref(target.host(), "drop-patch/pushed:1");
+  const auto result = registry.push(s.store, image(""), destination, options);
+  EXPECT_EQ(result.blobs_uploaded, server().layers().size() + 1);
+
+  std::size_t sessions = 0, status_queries = 0;
+  std::vector<kt::Json> patches;
+  for (const auto& request : fault_requests(target)) {
+    const std::string method = request.at("method"), path = request.at("path");
+    if (method == "POST") ++sessions;
+    if (method == "GET" && path.find("/blobs/uploads/") != std::string::npos) {
+      ++status_queries;
+      EXPECT_EQ(request.at("status"), 204);
+    }
+    if (method == "PATCH") patches.push_back(request);
+  }
+  // One session per blob: the broken one went on, it did not start over.
+  EXPECT_EQ(sessions, result.blobs_uploaded);
+  EXPECT_EQ(status_queries, 1u);
+  ASSERT_GE(patches.size(), 2u);
+  EXPECT_EQ(patches[0].at("fault"), "drop-patch");
+  EXPECT_EQ(patches[0].at("content_range"), "0-65535");
+  // Half the first chunk had arrived: the next PATCH starts right after it.
+  EXPECT_EQ(patches[1].at("content_range"), "32768-98303");
+  // The fault server checked the assembled blob against its digest on the final PUT; what
+  // went up reads back.
+  ScratchStore back;
+  registry.pull(destination, back.store);
+  EXPECT_EQ(back.store.read_blob(big_layer(), 1 << 20), s.store.read_blob(big_layer(), 1 << 20));
 }
 
 TEST_F(RegistryFaults, MirrorServesWhenItCan) {

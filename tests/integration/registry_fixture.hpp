@@ -535,6 +535,8 @@ inline const char* to_string(RegistryAuth auth) {
 struct RegistryOptions {
   RegistryAuth auth = RegistryAuth::none;
   bool tls = false;
+  /// With tls: require a client certificate (client_certificate() has one that passes).
+  bool client_certs = false;
   /// NAME:PASSWORD[:ACTIONS] (ACTIONS: comma-separated pull,push,delete,*; all when left
   /// out). Empty: alice:secret with every action.
   std::vector<std::string> users{};
@@ -565,6 +567,13 @@ class RegistryServer {
     const std::string ca = field(ready(), "ca");
     return ca.empty() ? std::nullopt : std::optional<std::filesystem::path>(ca);
   }
+  /// The client certificate and key (PEM files) a registry started with client_certs
+  /// accepts; nothing otherwise.
+  std::optional<std::pair<std::filesystem::path, std::filesystem::path>> client_certificate() const {
+    const std::string cert = field(ready(), "client_cert");
+    if (cert.empty()) return std::nullopt;
+    return std::pair<std::filesystem::path, std::filesystem::path>(cert, field(ready(), "client_key"));
+  }
   /// The token endpoint (token auth), e.g. "http://127.0.0.1:PORT/token".
   std::string token_url() const { return field(ready(), "token_url"); }
   /// The token service name the registry's challenge carries.
@@ -582,6 +591,7 @@ class RegistryServer {
     std::vector<std::string> args{"--auth", to_string(o.auth), "--token-lifetime", std::to_string(o.token_lifetime),
                                   "--anonymous", o.anonymous};
     if (o.tls) args.emplace_back("--tls");
+    if (o.client_certs) args.emplace_back("--client-certs");
     if (o.backdate_exp) args.emplace_back("--backdate-exp");
     const auto users = user_args(o.users);
     args.insert(args.end(), users.begin(), users.end());
@@ -728,7 +738,8 @@ inline std::string push_image(const TestImage& image, const RegistryServer& regi
     argv.insert(argv.end(), {"--format", "v2s2"});
   }
   if (const auto ca = registry.ca_file()) {
-    argv.insert(argv.end(), {"--dest-cert-dir", ca->parent_path().string()});  // CA alone in its directory
+    // The CA alone in its directory, with the client certificate when there is one.
+    argv.insert(argv.end(), {"--dest-cert-dir", ca->parent_path().string()});
   } else {
     argv.emplace_back("--dest-tls-verify=false");  // plain http: skopeo tries https first, then falls back
   }

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -71,14 +72,22 @@ inline std::uint64_t resident_bytes() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-/// The requests the fault server saw (since its last reset) at @p listener ("registry" or
-/// "blobstore"; empty: both).
+/// The HTTP requests the fault server saw (since its last reset) at @p listener
+/// ("registry" or "blobstore"; empty: both).
 inline std::vector<kt::Json> fault_requests(const kt::FaultServer& server, const std::string& listener = "") {
   std::vector<kt::Json> out;
   const kt::Json stats = server.stats();  // held: a range-for over a temporary's member dangles
   for (const kt::Json& request : stats.at("requests"))
-    if (listener.empty() || request.at("listener") == listener) out.push_back(request);
+    if (!request.at("method").is_null() && (listener.empty() || request.at("listener") == listener))
+      out.push_back(request);
   return out;
+}
+
+/// How many times the fault server got bytes that were no HTTP request (a TLS handshake).
+inline std::size_t non_http_requests(const kt::FaultServer& server) {
+  const kt::Json stats = server.stats();
+  return static_cast<std::size_t>(std::count_if(stats.at("requests").begin(), stats.at("requests").end(),
+                                                [](const kt::Json& request) { return request.at("method").is_null(); }));
 }
 
 }  // namespace registry_test

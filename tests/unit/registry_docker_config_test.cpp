@@ -191,6 +191,17 @@ TEST(CredentialHelper, Output) {
   EXPECT_FALSE(credential_helper_not_found("exit status 1"));
 }
 
+TEST(CredentialHelper, StoreInputReadsBackAsOutput) {
+  const auto input = knast::registry_detail::credential_helper_input("ghcr.io", user_pass("u", "p\"ss"));
+  EXPECT_EQ(nlohmann::json::parse(input), (nlohmann::json{{"ServerURL", "ghcr.io"}, {"Username", "u"}, {"Secret", "p\"ss"}}));
+  EXPECT_EQ(parse_credential_helper_output(input), user_pass("u", "p\"ss"));
+  Credentials token;
+  token.identity_token = "refresh";
+  const auto token_input = knast::registry_detail::credential_helper_input("https://index.docker.io/v1/", token);
+  EXPECT_EQ(nlohmann::json::parse(token_input).at("Username"), "<token>");
+  EXPECT_EQ(parse_credential_helper_output(token_input), token);
+}
+
 // ---- paths and files ---------------------------------------------------------------------
 
 TEST(DockerConfig, DefaultPath) {

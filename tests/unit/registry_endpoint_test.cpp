@@ -47,6 +47,29 @@ TEST(Endpoint, PlainHttpPolicy) {
   EXPECT_FALSE(plain_http_allowed("registry.lan", insecure));  // host:port does not allow the bare host
 }
 
+TEST(Endpoint, PlainHttpFirstOnlyForLoopbackListedInsecure) {
+  const std::vector<std::string> insecure = {"127.0.0.1:5000", "localhost", "registry.lan:5000"};
+  EXPECT_TRUE(plain_http_first("127.0.0.1:5000", insecure));
+  EXPECT_TRUE(plain_http_first("localhost:7000", insecure));   // a bare host: any port
+  EXPECT_FALSE(plain_http_first("127.0.0.1:5001", insecure));  // loopback, but not listed: HTTPS first
+  EXPECT_FALSE(plain_http_first("[::1]:5000", insecure));
+  EXPECT_FALSE(plain_http_first("registry.lan:5000", insecure));  // listed, but its traffic leaves the machine
+  EXPECT_TRUE(listed_insecure("registry.lan:5000", insecure));
+  EXPECT_FALSE(listed_insecure("127.0.0.1:5001", insecure));
+
+  EndpointPolicy policy;
+  policy.insecure = insecure;
+  policy.mirrors["docker.io"] = {"localhost:5001", "127.0.0.1:5002"};
+  const auto endpoints = endpoints_for("docker.io", policy, true);
+  ASSERT_EQ(endpoints.size(), 3u);
+  EXPECT_TRUE(endpoints[0].plain_http_first);
+  EXPECT_FALSE(endpoints[1].plain_http_first);
+  EXPECT_TRUE(endpoints[1].plain_http_allowed);
+  EXPECT_FALSE(endpoints[2].plain_http_first);
+  EXPECT_TRUE(endpoints_for("127.0.0.1:5000", policy, false).front().plain_http_first);
+  EXPECT_FALSE(endpoints_for("127.0.0.1:5000", {}, false).front().plain_http_first);
+}
+
 TEST(Endpoint, NormalizeRegistry) {
   EXPECT_EQ(normalize_registry("https://index.docker.io/v1/"), "docker.io");
   EXPECT_EQ(normalize_registry("index.docker.io"), "docker.io");

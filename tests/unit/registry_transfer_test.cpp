@@ -90,6 +90,20 @@ TEST(TransferBlobs, PresentBlobsAreSkippedWithoutWork) {
   EXPECT_EQ(reports.back().total_bytes_done, 4000u);
 }
 
+TEST(TransferBlobs, LargestBlobsStartFirst) {
+  auto list = blobs(5);
+  const std::int64_t sizes[] = {10, 3000, 10, 5000, 700};
+  for (std::size_t i = 0; i < list.size(); ++i) list[i].size = sizes[i];
+  std::vector<std::size_t> order;
+  transfer_blobs(list, {false, false, false, false, true}, 1, nullptr,
+                 [&](std::size_t i, BlobReporter&, const std::atomic<bool>&) {
+                   order.push_back(i);  // one job: no race
+                   return TransferState::done;
+                 });
+  // Largest first; equal sizes keep the manifest's order; a present blob gets no work.
+  EXPECT_EQ(order, (std::vector<std::size_t>{3, 1, 0, 2}));
+}
+
 TEST(TransferBlobs, JobsRunAtOnce) {
   const auto list = blobs(3);
   std::atomic<int> running{0}, peak{0};
