@@ -157,6 +157,10 @@ TEST_P(RootfsContainerDiff, RoundTrip) {
   Rootfs rootfs = Rootfs::open(layout, options);
   const auto chain = rootfs.unpack(store, put_image(store, "test/base:1", {{base_entries(), Filter::gzip}})).chain;
   const auto c = rootfs.create(chain.chain_id, "c1");
+  struct RemoveAtEnd {  // even when an assertion fails: no mount may outlive the test
+    Rootfs& rootfs;
+    ~RemoveAtEnd() { rootfs.remove("c1"); }
+  } remove_at_end{rootfs};
   mutate(c.path);
   const auto diff = rootfs.diff("c1", scratch / "c1.layer", LayerCompression::gzip);
   const fs::path target = scratch / "target";
@@ -166,7 +170,6 @@ TEST_P(RootfsContainerDiff, RoundTrip) {
   const auto got = full_tree(target);
   EXPECT_EQ(got, want) << tree_difference(want, got);
   EXPECT_LT(diff.descriptor.size, 290000) << "data/keep did not change and must not be in the layer";
-  EXPECT_TRUE(rootfs.remove("c1"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, RootfsContainerDiff, ::testing::Values(SnapshotDriver::directory, SnapshotDriver::overlay),

@@ -38,6 +38,14 @@ class RootfsDriver : public ::testing::TestWithParam<SnapshotDriver> {
     chain = rootfs->unpack(store, put_image(store, "test/a:1", layers)).chain;
   }
 
+  // Whatever a test left (a failed one, or one that keeps its container) is removed here,
+  // before the scratch folder goes: an overlay mount must not outlive its test.
+  void TearDown() override {
+    if (!rootfs) return;
+    for (const auto& c : rootfs->containers()) rootfs->remove(c.id);
+    EXPECT_EQ(mount_points().count((layout.containers() / "c1" / "rootfs").string()), 0u);
+  }
+
   ScratchDir scratch;
   StateLayout layout{scratch / "state"};
   knast::ImageStore store = knast::ImageStore::open(layout.store());
