@@ -52,6 +52,9 @@ Found classify(const StoreFiles& files) {
     throw Error(ErrorCode::invalid_argument, "exists and is not a directory");
   if (fs::exists(files.oci_layout())) return Found::layout;
   if (fs::is_empty(files.root) || is_unfinished_layout(files.root)) return Found::empty;
+  // Another process may have written oci-layout, the last step of initialise(), while the
+  // folder was being read: then it is a layout, not a foreign folder.
+  if (fs::exists(files.oci_layout())) return Found::layout;
   return Found::foreign;
 }
 
