@@ -137,7 +137,7 @@ void LayerApplier::apply(archive_entry* entry, SourceArchive& reader) {
                 fmt::format("the layer has more than {} entries (ApplyOptions::max_entries; raise it if the image is "
                             "trusted)",
                             options_.max_entries));
-  // No name at all (libarchive gives none for "./" on a non-directory) names the root.
+  // An entry without a name names the root, like "." and "/".
   const char* pathname = archive_entry_pathname(entry);
   const std::string_view raw_name = pathname ? pathname : "";
   const auto path = clean_layer_path(raw_name);
