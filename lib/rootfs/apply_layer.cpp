@@ -137,7 +137,7 @@ void LayerApplier::apply(archive_entry* entry, SourceArchive& reader) {
                 fmt::format("the layer has more than {} entries (ApplyOptions::max_entries; raise it if the image is "
                             "trusted)",
                             options_.max_entries));
-  // No name at all (libarchive gives none for "./" on a non-directory) names the root.
+  // An entry without a name names the root, like "." and "/".
   const char* pathname = archive_entry_pathname(entry);
   const std::string_view raw_name = pathname ? pathname : "";
   const auto path = clean_layer_path(raw_name);
@@ -330,11 +330,21 @@ void LayerApplier::make_special(const Parent& parent, const std::string& name, c
       return;
     }
     const mode_t kind = type == AE_IFCHR ? S_IFCHR : S_IFBLK;
+    int made = 0;
     create_replacing(parent, name, false, [&] {
-      return platform::make_device_at(parent.fd, name.c_str(), kind | 0600,
+      made = platform::make_device_at(parent.fd, name.c_str(), kind | 0600,
                                       static_cast<std::uint32_t>(archive_entry_rdevmajor(entry)),
                                       static_cast<std::uint32_t>(archive_entry_rdevminor(entry)));
+      return made == EPERM ? 0 : made;
     });
+    if (made == EPERM) {
+      // Root without the right to make devices (a user namespace, a jail): skipped as
+      // when not allowed, as docker does.
+      ++report_.skipped_devices;
+      warn(fmt::format("{}: device node not created: the kernel refused it (EPERM)",
+                       quote_untrusted(archive_entry_pathname(entry))));
+      return;
+    }
   }
   mark_created(parent.id, name);
   set_owner_at(parent.fd, name, meta);
