@@ -4,6 +4,8 @@
 #include "platform/fs.hpp"
 #include "rootfs/apply_names.hpp"
 #include "rootfs/in_root.hpp"
+#include "rootfs/tree_remove.hpp"
+#include "rootfs/tree_walk.hpp"
 
 #include <knast/error.hpp>
 
@@ -198,7 +200,7 @@ bool LayerApplier::create_replacing(const Parent& parent, const std::string& nam
       struct stat st {};
       if (::fstatat(parent.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) return false;
     }
-    remove_tree_at(parent.fd, name);
+    delete_tree_at(parent.fd, name);
     forget_parent();
     status = create();
   }
@@ -404,15 +406,15 @@ void LayerApplier::apply_whiteout(std::string_view parent, std::string_view base
     if (!dir) return;
     const auto target = base.substr(whiteout_prefix.size());
     // The spec: a whiteout applies to lower layers only, never to its own layer's files.
-    if (!was_created(identity(dir.get()), target)) remove_tree_at(dir.get(), std::string(target));
+    if (!was_created(identity(dir.get()), target)) delete_tree_at(dir.get(), std::string(target));
   }
   forget_parent();
 }
 
 void LayerApplier::hide_lower(int dir_fd, const EntryKey& dir) {
-  for (const auto& name : list_directory(dir_fd)) {
+  for (const auto& name : list_names(dir_fd, "a directory of the root")) {
     if (!was_created(dir, name)) {
-      remove_tree_at(dir_fd, name);
+      delete_tree_at(dir_fd, name);
       continue;
     }
     // Kept, but a directory this layer lists may still hold lower files.

@@ -9,9 +9,7 @@
 
 #include <cerrno>
 #include <deque>
-#include <memory>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,10 +142,6 @@ class Walk {
   int links_ = 0;
 };
 
-struct DirClose {
-  void operator()(DIR* d) const noexcept { ::closedir(d); }
-};
-
 }  // namespace
 
 std::optional<std::string> clean_layer_path(std::string_view name) {
@@ -188,65 +182,6 @@ UniqueFd open_dir_in_root(int root_fd, std::string_view path, MissingDirs missin
   if (platform::open_dir_in_root_fast(root_fd, c_path.c_str(), fd) == platform::FastResolve::opened)
     return UniqueFd(fd);
   return walk_dir_in_root(root_fd, path, missing, created);
-}
-
-std::vector<std::string> list_directory(int dir_fd) {
-  // fdopendir takes the descriptor over: give it its own.
-  UniqueFd own(::openat(dir_fd, ".", dir_open_flags));
-  if (!own) throw Error(errno, "open a directory to list it");
-  std::unique_ptr<DIR, DirClose> dir(::fdopendir(own.get()));
-  if (!dir) throw Error(errno, "list a directory");
-  own.release();
-  std::vector<std::string> names;
-  for (;;) {
-    errno = 0;
-    const dirent* entry = ::readdir(dir.get());
-    if (!entry) {
-      if (errno != 0) throw Error(errno, "list a directory");
-      break;
-    }
-    const std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  return names;
-}
-
-bool remove_tree_at(int dir_fd, const std::string& name) {
-  for (int attempt = 0;; ++attempt) {
-    if (::unlinkat(dir_fd, name.c_str(), 0) == 0) return true;
-    if (errno == ENOENT) return false;
-    // Linux says EISDIR for a directory, FreeBSD EPERM (which may also be a real refusal).
-    if ((errno != EISDIR && errno != EPERM) || attempt > 2)
-      throw Error(errno, fmt::format("remove {}", quote_untrusted(name)));
-    UniqueFd dir(::openat(dir_fd, name.c_str(), dir_open_flags | O_NOFOLLOW));
-    if (!dir) {
-      if (errno == ENOENT) return false;
-      if (errno == ENOTDIR || errno == ELOOP || errno == platform::nofollow_symlink_errno()) continue;
-      throw Error(errno, fmt::format("remove {}", quote_untrusted(name)));
-    }
-    for (const auto& child : list_directory(dir.get())) remove_tree_at(dir.get(), child);
-    if (::unlinkat(dir_fd, name.c_str(), AT_REMOVEDIR) == 0) return true;
-    if (errno == ENOENT) return false;
-    if (errno != ENOTEMPTY && errno != EEXIST)
-      throw Error(errno, fmt::format("remove the directory {}", quote_untrusted(name)));
-    // Something appeared meanwhile: go round again.
-  }
-}
-
-bool remove_tree(const std::filesystem::path& given) {
-  auto path = given.lexically_normal();
-  if (path.filename().empty()) path = path.parent_path();  // "dir/" names "dir"
-  const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  UniqueFd parent_fd(::open(parent.c_str(), dir_open_flags));
-  if (!parent_fd) {
-    if (errno == ENOENT) return false;
-    throw Error(errno, fmt::format("remove {}: open its folder", path.string()));
-  }
-  try {
-    return remove_tree_at(parent_fd.get(), path.filename().string());
-  } catch (const Error& e) {
-    throw e.with_context(fmt::format("remove {}", path.string()));
-  }
 }
 
 }  // namespace detail

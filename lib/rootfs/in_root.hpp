@@ -62,19 +62,6 @@ UniqueFd walk_dir_in_root(int root_fd, std::string_view path, MissingDirs missin
 UniqueFd open_dir_in_root(int root_fd, std::string_view path, MissingDirs missing,
                           const CreatedDirFn& created = {});
 
-/// The names in the directory @p dir_fd, without "." and "..".
-std::vector<std::string> list_directory(int dir_fd);
-
-/// Removes the entry @p name of the directory @p dir_fd and, when it is a directory,
-/// everything below it. A symbolic link is removed, never followed. Returns false when
-/// there was no such entry. @throws Error with the errno of a failing call.
-bool remove_tree_at(int dir_fd, const std::string& name);
-
-/// Removes @p path and everything below it without following any symbolic link, @p path
-/// itself included (a link is removed, not its target). Its parent is trusted (opened
-/// normally). Returns false when @p path did not exist.
-bool remove_tree(const std::filesystem::path& path);
-
 }  // namespace detail
 }  // namespace v0
 }  // namespace knast

@@ -1,5 +1,6 @@
 #include "rootfs/tree_remove.hpp"
 
+#include "core/text.hpp"
 #include "core/unique_fd.hpp"
 #include "rootfs/tree_walk.hpp"
 
@@ -61,8 +62,19 @@ void remove_entry(int parent, const std::string& name, const fs::path& path) {
 
 }  // namespace
 
+bool delete_tree_at(int dir_fd, const std::string& name) {
+  struct stat st {};
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return false;
+    throw Error(errno, "remove " + quote_untrusted(name) + ": stat");
+  }
+  remove_entry(dir_fd, name, quote_untrusted(name));
+  return true;
+}
+
 bool delete_tree(const fs::path& path) {
-  const fs::path absolute = path.is_absolute() ? path : fs::absolute(path);
+  fs::path absolute = (path.is_absolute() ? path : fs::absolute(path)).lexically_normal();
+  if (absolute.filename().empty()) absolute = absolute.parent_path();  // "dir/" names "dir"
   const fs::path parent_path = absolute.parent_path();
   const std::string name = absolute.filename().string();
   if (name.empty() || name == "." || name == "..")

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 namespace knast {
 inline namespace v0 {
@@ -19,6 +20,10 @@ namespace detail {
 /// @throws Error (errno) naming the entry that could not be removed. Mount points inside
 /// the tree are not detected: unmount before removing.
 bool delete_tree(const std::filesystem::path& path);
+
+/// As delete_tree(), for the entry @p name of the open directory @p dir_fd (a name from a
+/// layer: errors quote it as untrusted text). Returns false when there was no such entry.
+bool delete_tree_at(int dir_fd, const std::string& name);
 
 }  // namespace detail
 }  // namespace v0

@@ -17,11 +17,12 @@ inline namespace v0 {
 namespace detail {
 
 std::vector<std::string> list_names(int dir_fd, const std::filesystem::path& path) {
-  UniqueFd copy(::dup(dir_fd));
+  // A new open file description of the same directory (dup would share the caller's
+  // offset): fdopendir takes it over and closedir() closes it.
+  UniqueFd copy(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   DIR* stream = copy ? ::fdopendir(copy.get()) : nullptr;
   if (stream == nullptr) throw Error(errno, "read directory " + path.string());
-  copy.release();  // closedir() closes it
-  ::rewinddir(stream);
+  copy.release();
   std::vector<std::string> names;
   errno = 0;
   while (const dirent* entry = ::readdir(stream)) {

@@ -30,7 +30,7 @@ class UmociTest : public ::testing::Test {
   void unpack_bundle() { sh("umoci unpack --image " + image() + " " + bundle().string()); }
   void repack_bundle() {
     sh("umoci repack --image " + image() + " " + bundle().string());
-    knast::detail::remove_tree(bundle());
+    knast::detail::delete_tree(bundle());
   }
 
   /// The layer blobs of the image, bottom first.

@@ -7,6 +7,7 @@
 #include "archive_test_support.hpp"
 
 #include "rootfs/in_root.hpp"
+#include "rootfs/tree_remove.hpp"
 
 #include <knast/digest.hpp>
 #include <knast/rootfs.hpp>
@@ -46,7 +47,7 @@ class ScratchDir {
   }
   ~ScratchDir() {
     try {
-      knast::detail::remove_tree(path_);
+      knast::detail::delete_tree(path_);
     } catch (...) {
     }
   }

@@ -3,6 +3,7 @@
 // against the same table, entry-name cleaning, and removal that never follows a link.
 #include "platform/fs.hpp"
 #include "rootfs/in_root.hpp"
+#include "rootfs/tree_remove.hpp"
 
 #include <knast/error.hpp>
 
@@ -26,7 +27,7 @@ using knast::ErrorCode;
 using knast::detail::clean_layer_path;
 using knast::detail::MissingDirs;
 using knast::detail::open_dir_in_root;
-using knast::detail::remove_tree;
+using knast::detail::delete_tree;
 using knast::detail::split_parent;
 using knast::detail::UniqueFd;
 using knast::detail::walk_dir_in_root;
@@ -94,7 +95,7 @@ class InRootTest : public ::testing::Test {
     root_fd_ = UniqueFd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(root_fd_);
   }
-  void TearDown() override { remove_tree(base_); }
+  void TearDown() override { delete_tree(base_); }
 
   void link(const std::string& target, const std::string& name) { fs::create_symlink(target, root_ / name); }
 
@@ -214,15 +215,15 @@ TEST_F(InRootTest, RemoveTreeNeverFollowsLinks) {
   fs::create_symlink(base_ / "outside", root_ / "victim/to_outside");
   fs::create_symlink(base_ / "outside", root_ / "victim/inner/abs");
   std::ofstream(root_ / "victim/inner/f") << "x";
-  EXPECT_TRUE(knast::detail::remove_tree_at(root_fd_.get(), "victim"));
+  EXPECT_TRUE(knast::detail::delete_tree_at(root_fd_.get(), "victim"));
   EXPECT_FALSE(fs::exists(fs::symlink_status(root_ / "victim")));
   EXPECT_TRUE(fs::exists(base_ / "outside/secret"));
   EXPECT_TRUE(fs::exists(base_ / "outside/x"));
-  EXPECT_FALSE(knast::detail::remove_tree_at(root_fd_.get(), "victim"));  // already gone
+  EXPECT_FALSE(knast::detail::delete_tree_at(root_fd_.get(), "victim"));  // already gone
   // A link given as the tree itself is removed, not followed.
-  EXPECT_TRUE(remove_tree(root_ / "out"));
+  EXPECT_TRUE(delete_tree(root_ / "out"));
   EXPECT_TRUE(fs::exists(base_ / "outside/secret"));
-  EXPECT_TRUE(remove_tree(root_ / "a/"));
+  EXPECT_TRUE(delete_tree(root_ / "a/"));
   EXPECT_FALSE(fs::exists(root_ / "a"));
 }
 
