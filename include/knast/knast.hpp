@@ -14,4 +14,5 @@
 #include <knast/registry.hpp>
 #include <knast/rootfs.hpp>
 #include <knast/run_spec.hpp>
+#include <knast/jail.hpp>
 #include <knast/version.hpp>
