@@ -5,6 +5,8 @@
 #include "rootfs/container_records.hpp"
 
 #include <knast/error.hpp>
+#include <knast/layout.hpp>
+#include <knast/rootfs.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +15,9 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <array>
@@ -33,6 +38,8 @@ std::string_view to_string(ContainerStatus status) noexcept {
 }
 
 std::string to_json(const ContainerState& state) { return detail::state_to_json(state); }
+
+std::string new_container_id() { return detail::new_container_id(); }
 
 namespace detail {
 namespace {
@@ -57,7 +64,7 @@ ContainerDir::ContainerDir(const fs::path& state_root, std::string id)
 
 bool ContainerDir::exists() const {
   std::error_code ec;
-  return fs::is_directory(fs::symlink_status(dir_, ec));
+  return fs::is_regular_file(fs::symlink_status(state_file(), ec));
 }
 
 ContainerState ContainerDir::read_state() const {
@@ -75,6 +82,19 @@ RunSpec ContainerDir::read_spec() const { return read_bundle(dir_); }
 bool ContainerDir::supervisor_alive() const {
   const auto fd = open_if_exists(supervisor_lock(), O_RDONLY);
   return fd && !try_lock(fd, LockKind::shared, supervisor_lock());
+}
+
+void remove_container(const fs::path& state_root, const ContainerDir& dir) {
+  // The root first: if unmounting it fails, the record stays and a retry can finish.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(dir.path() / "rootfs.json", ec)))
+    Rootfs::open(StateLayout(state_root)).remove(dir.id());
+  for (const auto& file : {dir.config(), dir.log(), dir.start_fifo(), dir.supervisor_lock()}) remove_file(file);
+  for (const auto& entry : fs::directory_iterator(dir.path(), ec))
+    if (entry.path().filename().string().rfind(".state.", 0) == 0) remove_file(entry.path());
+  remove_file(dir.state_file());  // last: until now the container is still listed
+  if (::rmdir(dir.path().c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+    throw Error(errno, "remove " + dir.path().string());
 }
 
 fs::path containers_dir(const fs::path& state_root) { return state_root / "containers"; }

@@ -34,7 +34,8 @@ class ContainerDir {
   /// remove-on-exit supervisor deleted the directory.
   std::filesystem::path supervisor_lock() const { return dir_ / "supervisor.lock"; }
 
-  /// Whether the directory exists.
+  /// Whether the container is recorded (its state.json exists). The directory alone may
+  /// exist for a root made by Rootfs::create() under the same id.
   bool exists() const;
   /// Reads state.json. @throws Error not_found (no such container), io (unreadable).
   ContainerState read_state() const;
@@ -50,6 +51,11 @@ class ContainerDir {
   std::filesystem::path dir_;
   std::string id_;
 };
+
+/// Removes the container's own files, then its root when Rootfs::create() made one for
+/// the same id (rootfs.json present: unmounted, clone destroyed, files removed), then the
+/// directory once empty. Never follows a link.
+void remove_container(const std::filesystem::path& state_root, const ContainerDir& dir);
 
 /// `<state root>/containers`.
 std::filesystem::path containers_dir(const std::filesystem::path& state_root);

@@ -9,7 +9,6 @@
 #include "jail/supervisor_client.hpp"
 #include "jail/supervisor_protocol.hpp"
 #include "platform/container.hpp"
-#include "rootfs/tree_remove.hpp"
 
 #include <knast/error.hpp>
 
@@ -79,12 +78,13 @@ void record_container(const fs::path& state_root, const ContainerDir& dir, const
                       const RunSpec& spec) {
   const auto lock = detail::lock_file(detail::containers_dir(state_root) / ".lock", detail::LockKind::exclusive);
   if (dir.exists()) throw Error(ErrorCode::already_exists, "container " + dir.id() + " already exists");
+  if (fs::exists(dir.config())) throw Error(ErrorCode::already_exists, "container " + dir.id() + " is being made");
   if (!options.name.empty())
     for (const auto& other : Jail::list(state_root))
       if (other.name == options.name)
         throw Error(ErrorCode::already_exists,
                     "container name \"" + options.name + "\" is in use by container " + other.id.substr(0, 12));
-  detail::make_directory(dir.path());
+  detail::make_directory(dir.path());  // may exist: Rootfs::create() puts the root there
   write_bundle(dir.path(), spec);
   ContainerState state;
   state.id = dir.id();
@@ -94,11 +94,15 @@ void record_container(const fs::path& state_root, const ContainerDir& dir, const
   dir.write_state(state);
 }
 
-void remove_quietly(const fs::path& dir) noexcept {
-  try {
-    detail::delete_tree(dir);
-  } catch (const Error&) {
+// Undoes record_container() after a failed create; the root (if any) stays with its maker.
+void unrecord_quietly(const ContainerDir& dir) noexcept {
+  for (const auto& file : {dir.config(), dir.state_file(), dir.log(), dir.start_fifo(), dir.supervisor_lock()}) {
+    try {
+      detail::remove_file(file);
+    } catch (const Error&) {
+    }
   }
+  ::rmdir(dir.path().c_str());
 }
 
 }  // namespace
@@ -146,7 +150,7 @@ Jail Jail::create(const JailOptions& options) {
     detail::wait_for_child(intermediate);
     detail::parse_status(answer, "create container " + id);
   } catch (const Error&) {
-    remove_quietly(dir.path());
+    unrecord_quietly(dir);
     throw;
   }
   return Jail(options.state_root, id);
@@ -314,7 +318,7 @@ void Jail::remove(bool force) {
     // The supervisor died before tearing down: clean up by name.
     platform::destroy_container(id_, static_cast<pid_t>(recorded.pid), dir.read_spec());
   }
-  detail::delete_tree(dir.path());
+  detail::remove_container(state_root_, dir);
 }
 
 void Jail::read_logs(const std::function<void(int, std::string_view)>& sink, bool follow) const {

@@ -6,7 +6,6 @@
 #include "jail/stdio_relay.hpp"
 #include "jail/supervisor_protocol.hpp"
 #include "platform/container.hpp"
-#include "rootfs/tree_remove.hpp"
 
 #include <knast/error.hpp>
 
@@ -227,7 +226,7 @@ class ContainerSupervisor {
     record_final_state();
     if (args_.remove) {
       try {
-        delete_tree(dir_.path());
+        remove_container(args_.root, dir_);
       } catch (const Error& e) {
         std::fprintf(stderr, "knast-shim: remove container %s: %s\n", args_.id.c_str(), e.what());
       }
