@@ -200,7 +200,8 @@ std::string expand_amount(std::string_view amount, std::string_view rule) {
 
 std::vector<std::string> rctl_rules(const RunSpec& spec, const std::string& name) {
   std::vector<std::string> out;
-  std::string_view list = annotation_of(spec, annotation::rctl);
+  const std::string all = annotation_of(spec, annotation::rctl);
+  std::string_view list = all;
   while (!list.empty()) {
     const auto comma = list.find(',');
     const std::string_view rule = list.substr(0, comma);
