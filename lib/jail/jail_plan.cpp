@@ -385,7 +385,8 @@ std::string mount_command(const MountStep& m, const std::string& root) {
 
 std::string user_text(const RunUser& user) {
   std::vector<std::uint32_t> groups{user.gid};
-  groups.insert(groups.end(), user.additional_gids.begin(), user.additional_gids.end());
+  for (const auto gid : user.additional_gids)
+    if (gid != user.gid) groups.push_back(gid);
   return fmt::format("setgroups({}), setgid({}), setuid({})", fmt::join(groups, ","), user.gid, user.uid);
 }
 

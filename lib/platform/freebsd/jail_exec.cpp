@@ -176,7 +176,8 @@ JailProcess spawn_in_jail(int jid, const RunProcess& process, const int stdio[3]
   for (const auto& r : process.rlimits)
     p.limits.push_back({rlimit_resource(r.type), rlimit{rlim_value(r.soft), rlim_value(r.hard)}});
   p.groups.push_back(process.user.gid);
-  for (const auto gid : process.user.additional_gids) p.groups.push_back(gid);
+  for (const auto gid : process.user.additional_gids)
+    if (gid != process.user.gid) p.groups.push_back(gid);
   p.candidates = program_candidates(process);
   p.argv = c_strings(process.args);
   p.envp = c_strings(process.env);
