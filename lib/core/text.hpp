@@ -16,6 +16,10 @@ inline constexpr std::size_t max_quoted_chars = 200;
 /// hostile or binary value can neither garble a message nor the terminal it is printed on.
 std::string quote_untrusted(std::string_view text, std::size_t max_chars = max_quoted_chars);
 
+/// A field of Linux's /proc/self/mountinfo with its \ooo escapes (space, tab, newline,
+/// backslash) decoded: "/mnt/a\040b" → "/mnt/a b".
+std::string unescape_mountinfo(std::string_view field);
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace knast
