@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ struct UnpackFlags {
   bool pull = false;
   std::vector<std::string> insecure;
   DriverFlags driver;
+  std::ostream* progress = nullptr;  ///< Where "layer i/n" lines go; nullptr: stdout.
 };
 /// Unpacks @p image (pulling it first, pipelined, with --pull) and returns the chain.
 UnpackResult unpack_image(const Globals& globals, Rootfs& rootfs, const std::string& image, const UnpackFlags& flags);

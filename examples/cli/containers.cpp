@@ -105,6 +105,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool run) {
   cmd->add_option("--platform", f.unpack.platform, "Platform to pick from a multi-platform image");
   cmd->add_option("--insecure-registry", f.unpack.insecure, "Registry that may be reached over plain HTTP");
   f.unpack.driver.driver = "overlay";
+  f.unpack.progress = &std::cerr;  // stdout is the container's
   add_driver_flags(cmd, f.unpack.driver);
   cmd->add_option("IMAGE", f.image, "Image name or digest")->required();
   cmd->add_option("COMMAND", f.command, "Command and arguments (replace the image's Cmd)");

@@ -55,8 +55,9 @@ void add_driver_flags(CLI::App* cmd, DriverFlags& flags) {
 UnpackResult unpack_image(const Globals& globals, Rootfs& rootfs, const std::string& image, const UnpackFlags& flags) {
   UnpackOptions options;
   if (!flags.platform.empty()) options.platform = Platform::parse(flags.platform);
-  options.progress = [](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
-    std::cout << fmt::format("layer {}/{} {} {}\n", i + 1, n, diff_id.string(), cached ? "cached" : "applying");
+  std::ostream& out = flags.progress != nullptr ? *flags.progress : std::cout;
+  options.progress = [&out](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
+    out << fmt::format("layer {}/{} {} {}\n", i + 1, n, diff_id.string(), cached ? "cached" : "applying");
   };
   ImageStore store = globals.open_store();
   if (!flags.pull) return rootfs.unpack(store, image, options);

@@ -76,9 +76,9 @@ RunSpec load_bundle(const fs::path& bundle) {
 // Records a new container under the containers lock: the id and name must be free.
 void record_container(const fs::path& state_root, const ContainerDir& dir, const JailOptions& options,
                       const RunSpec& spec) {
-  const auto lock = detail::lock_file(detail::containers_dir(state_root) / ".lock", detail::LockKind::exclusive);
+  // Beside containers/, not in it: every entry of containers/ is a container to Rootfs.
+  const auto lock = detail::lock_file(state_root / "containers.lock", detail::LockKind::exclusive);
   if (dir.exists()) throw Error(ErrorCode::already_exists, "container " + dir.id() + " already exists");
-  if (fs::exists(dir.config())) throw Error(ErrorCode::already_exists, "container " + dir.id() + " is being made");
   if (!options.name.empty())
     for (const auto& other : Jail::list(state_root))
       if (other.name == options.name)
