@@ -42,15 +42,16 @@ void bind_jail_plan(py::module_& m) {
           JailPlanOptions o;
           o.container_id = container_id;
           o.root_path = root_path;
-          o.image = py::isinstance<py::str>(image) ? Platform::parse(image.cast<std::string>()) : image.cast<Platform>();
+          if (py::isinstance<py::str>(image)) o.image = Platform::parse(image.cast<std::string>());
+          else if (!image.is_none()) o.image = image.cast<Platform>();
           o.include_32bit = include_32bit;
           return plan_freebsd_jail(run_spec_of(spec), o);
         },
         py::arg("spec"), py::arg("container_id"), py::kw_only(), py::arg("root_path") = "",
-        py::arg("image") = "freebsd/amd64", py::arg("include_32bit") = false,
+        py::arg("image") = py::none(), py::arg("include_32bit") = false,
         "The plan for running `spec` (a RunSpec, dict or JSON text) on a FreeBSD host, as container "
-        "`container_id`; `image` is the image's platform (\"linux/amd64\" for the Linuxulator). Pure: works "
-        "on any host.");
+        "`container_id`; `image` is the image's platform (\"linux/amd64\" for the Linuxulator; None: the "
+        "spec's org.knast.image.platform annotation). Pure: works on any host.");
   m.def("jail_name", &jail_name, py::arg("container_id"),
         "The jail name of a container: \"knast-\" and the first 12 characters of its id.");
 }

@@ -861,7 +861,9 @@ typedef struct knast_jail_plan_options {
   unsigned int version;       /**< #KNAST_JAIL_PLAN_OPTIONS_VERSION */
   const char *container_id;   /**< The container's id (required); the jail is named after it. */
   const char *root_path;      /**< The root on the host, or NULL for the config's root.path. */
-  const char *image_platform; /**< The image's platform ("linux/amd64"), or NULL for "freebsd/amd64". */
+  const char *image_platform; /**< The image's platform ("linux/amd64"), or NULL for the config's own
+                                   (annotation org.knast.image.platform; else amd64 of the kind its
+                                   org.knast.freebsd.linux annotation says). */
   int include_32bit;          /**< Nonzero: the tree holds 32-bit Linux binaries too. */
 } knast_jail_plan_options;
 

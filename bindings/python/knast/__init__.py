@@ -5,7 +5,8 @@ PlatformMatcher, and the OCI documents Descriptor, Manifest, Index, ImageConfig)
 image store (ImageStore, an OCI image layout on disk), the registry client (Registry), the
 root filesystem cache (Rootfs, apply_layer, pull_and_unpack), the Linuxulator
 (decide_run, brand_tree, make_linux_emulation_plan, prepare_linux_root, preflight) and the
-runtime config (RunSpec, make_run_spec, write_bundle, read_bundle). Every failure raises a
+runtime config (RunSpec, make_run_spec, write_bundle, read_bundle) and the FreeBSD jail
+plan (plan_freebsd_jail, JailPlan). Every failure raises a
 subclass of knast.Error.
 """
 
@@ -55,6 +56,10 @@ from ._knast import (  # noqa: F401
     make_run_spec,
     read_bundle,
     write_bundle,
+    JailPlan,
+    JailPlanStep,
+    jail_name,
+    plan_freebsd_jail,
     ClientCertificate,
     Credentials,
     Progress,
@@ -103,4 +108,5 @@ __all__ = [
     "RunMethod", "brand_tree", "choose_image_platform", "decide_run", "default_brand_record",
     "make_linux_emulation_plan", "preflight", "prepare_linux_root",
     "RunOverrides", "RunProcess", "RunSpec", "RunUser", "make_run_spec", "read_bundle", "write_bundle",
+    "JailPlan", "JailPlanStep", "jail_name", "plan_freebsd_jail",
 ] + errors.__all__
