@@ -10,8 +10,8 @@
 
 #define CONTAINS(text, part) ((text) != NULL && strstr((text), (part)) != NULL)
 
-static char dir[256];
-static char rootfs[512];
+static char dir[64];
+static char rootfs[128];
 
 static const char *busybox_config =
     "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},"
@@ -19,7 +19,7 @@ static const char *busybox_config =
 
 /* A busybox root: /bin/busybox (static) and its sh link, and a passwd of root. */
 static void make_rootfs(void) {
-  char command[1024];
+  char command[2048];
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
   snprintf(command, sizeof command,
            "mkdir -p %s/etc %s/bin %s/tmp && echo 'root:x:0:0:root:/root:/bin/sh' > %s/etc/passwd && "
@@ -43,7 +43,7 @@ static char *config_for(const char *host_os, const char *const *args, size_t cou
 
 static void test_plan(void) {
   const char *args[] = {"sh", "-c", "echo hi"};
-  char *config = config_for("freebsd", args, 3, "512m");
+  char *config = config_for("freebsd", args, 3, NULL);
   knast_jail_plan_options opts = KNAST_JAIL_PLAN_OPTIONS_INIT;
   char *json = NULL, *text = NULL, *conf = NULL, *name = NULL;
 
@@ -52,11 +52,10 @@ static void test_plan(void) {
   CHECK(knast_plan_freebsd_jail(&json, config, KNAST_PLAN_JSON, &opts) == KNAST_OK);
   CHECK(CONTAINS(json, "\"knast-0123456789ab\""));
   CHECK(CONTAINS(json, "/var/db/knast/rootfs/c1"));
-  CHECK(CONTAINS(json, "jail:knast-0123456789ab:memoryuse:deny=536870912"));
   CHECK(CONTAINS(json, "linux64")); /* a Linux image: the Linuxulator's module */
   CHECK(knast_plan_freebsd_jail(&text, config, KNAST_PLAN_TEXT, &opts) == KNAST_OK);
   CHECK(CONTAINS(text, "knast-0123456789ab"));
-  CHECK(CONTAINS(text, "memoryuse:deny=536870912"));
+  CHECK(CONTAINS(text, "kldload"));
   CHECK(knast_plan_freebsd_jail(&conf, config, KNAST_PLAN_JAIL_CONF, &opts) == KNAST_OK);
   CHECK(CONTAINS(conf, "knast-0123456789ab {"));
   CHECK(CONTAINS(conf, "mount +="));
@@ -106,12 +105,29 @@ static void test_plan(void) {
   knast_string_free(config);
 }
 
+/* A memory limit becomes an rctl rule of the jail, in every rendering. */
+static void test_plan_rctl(void) {
+  const char *args[] = {"sh"};
+  char *config = config_for("freebsd", args, 1, "512m");
+  knast_jail_plan_options opts = KNAST_JAIL_PLAN_OPTIONS_INIT;
+  char *json = NULL, *conf = NULL;
+  opts.container_id = "0123456789abcdef";
+  CHECK(knast_plan_freebsd_jail(&json, config, KNAST_PLAN_JSON, &opts) == KNAST_OK);
+  CHECK(CONTAINS(json, "\"jail:knast-0123456789ab:memoryuse:deny=536870912\""));
+  CHECK(knast_plan_freebsd_jail(&conf, config, KNAST_PLAN_JAIL_CONF, &opts) == KNAST_OK);
+  CHECK(CONTAINS(conf, "jail:knast-0123456789ab:memoryuse:deny=536870912"));
+  knast_string_free(json);
+  knast_string_free(conf);
+  knast_string_free(config);
+}
+
 int main(void) {
-  char command[300];
+  char command[128];
   snprintf(dir, sizeof dir, "/tmp/knast-c-jail.XXXXXX");
   if (mkdtemp(dir) == NULL) return 2;
   make_rootfs();
   test_plan();
+  test_plan_rctl();
   snprintf(command, sizeof command, "rm -rf %s", dir);
   if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
   return REPORT();

@@ -11,15 +11,15 @@
 
 #define CONTAINS(text, part) ((text) != NULL && strstr((text), (part)) != NULL)
 
-static char dir[256];
-static char rootfs[512];
+static char dir[64];
+static char rootfs[128];
 
 static const char *image_config =
     "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},"
     "\"config\":{\"Env\":[\"PATH=/bin\",\"FROM_IMAGE=1\"],\"Cmd\":[\"sh\"],\"WorkingDir\":\"/srv\"}}";
 
 static void make_rootfs(void) {
-  char command[1024];
+  char command[2048];
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
   snprintf(command, sizeof command,
            "mkdir -p %s/etc %s/bin && echo 'root:x:0:0:root:/root:/bin/sh' > %s/etc/passwd && "
@@ -145,7 +145,8 @@ static void test_from_store(void) {
 
 static void test_normalize_and_bundles(void) {
   static const char *config =
-      "{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\"},"
+      "{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},"
+      "\"root\":{\"path\":\"rootfs\"},"
       "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}";
   char bundle[512], missing[512];
   char *json = NULL, *ignored = NULL, *back = NULL;
@@ -163,11 +164,13 @@ static void test_normalize_and_bundles(void) {
   knast_string_free(back);
   knast_string_free(json);
 
-  CHECK(knast_run_spec_normalize(&json, NULL, "{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[]}}") == KNAST_EINVALID);
+  CHECK(knast_run_spec_normalize(&json, NULL, "{\"ociVersion\":\"1.1.0\",\"process\":{\"args\":[],\"cwd\":\"/\","
+                                              "\"user\":{\"uid\":0,\"gid\":0}},\"root\":{\"path\":\"r\"}}") == KNAST_EINVALID);
   CHECK(CONTAINS(knast_last_error()->message, "process.args"));
   CHECK(knast_run_spec_normalize(&json, &ignored, "[1, 2") == KNAST_EINVALID);
   CHECK(json == NULL && ignored == NULL);
-  CHECK(knast_run_spec_normalize(&json, NULL, "{\"ociVersion\":\"2.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},"
+  CHECK(knast_run_spec_normalize(&json, NULL, "{\"ociVersion\":\"2.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\","
+                                              "\"user\":{\"uid\":0,\"gid\":0}},"
                                               "\"root\":{\"path\":\"r\"}}") == KNAST_EUNSUPPORTED);
   CHECK(knast_write_bundle(bundle, "{}") == KNAST_EINVALID);
   CHECK(knast_write_bundle(NULL, config) == KNAST_EINVALID);
@@ -178,7 +181,7 @@ static void test_normalize_and_bundles(void) {
 }
 
 int main(void) {
-  char command[300];
+  char command[128];
   snprintf(dir, sizeof dir, "/tmp/knast-c-runspec.XXXXXX");
   if (mkdtemp(dir) == NULL) return 2;
   make_rootfs();

@@ -33,23 +33,28 @@ def freebsd_spec(rootfs, **overrides):
 
 
 def test_plan_of_a_linux_image_on_freebsd(rootfs):
-    spec = freebsd_spec(rootfs, args=["sh", "-c", "echo hi"], memory="512m")
+    spec = freebsd_spec(rootfs, args=["sh", "-c", "echo hi"])
     plan = knast.plan_freebsd_jail(spec, ID, root_path="/var/db/knast/rootfs/c1")
     assert isinstance(plan, knast.JailPlan)
     assert plan.name == knast.jail_name(ID) == "knast-0123456789ab"
     assert plan.path == "/var/db/knast/rootfs/c1"
     params = dict(plan.params)
     assert params["name"] == plan.name and params["path"] == plan.path
-    assert plan.rctl_rules == ["jail:knast-0123456789ab:memoryuse:deny=536870912"]
     assert "linux64" in [m.file for m in plan.kernel_modules]
     assert plan.process.args == ["sh", "-c", "echo hi"]
     actions = [s.action for s in plan.steps]
-    assert "mount" in actions and "rctl" in actions
+    assert "mount" in actions and "kldload" in actions
     assert all(isinstance(s, knast.JailPlanStep) and s.detail for s in plan.steps)
     assert json.loads(plan.to_json())["name"] == plan.name
     conf = plan.to_jail_conf()
     assert conf.startswith("knast-0123456789ab {") or "\nknast-0123456789ab {" in conf
     assert plan.to_text().endswith(conf)
+
+
+def test_a_memory_limit_becomes_an_rctl_rule(rootfs):
+    plan = knast.plan_freebsd_jail(freebsd_spec(rootfs, memory="512m"), ID)
+    assert plan.rctl_rules == ["jail:knast-0123456789ab:memoryuse:deny=536870912"]
+    assert "rctl" in [s.action for s in plan.steps]
 
 
 def test_plan_takes_the_spec_as_text_or_dict_and_an_explicit_platform(rootfs):

@@ -75,7 +75,7 @@ def test_bad_overrides_are_refused(rootfs):
 
 
 def test_parse_from_text_and_dict_and_report_ignored_fields():
-    config = {"ociVersion": "1.1.0", "process": {"args": ["sh"], "cwd": "/"}, "root": {"path": "rootfs"},
+    config = {"ociVersion": "1.1.0", "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "rootfs"},
               "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}}}
     from_dict = knast.RunSpec.parse(config)
     from_text = knast.RunSpec.parse(json.dumps(config))
@@ -86,9 +86,9 @@ def test_parse_from_text_and_dict_and_report_ignored_fields():
     assert spec == from_dict and ignored == ["linux.seccomp"]
     assert knast.RunSpec.parse(spec.to_json()) == spec
     with pytest.raises(knast.InvalidArgumentError, match="process.args"):
-        knast.RunSpec.parse({"ociVersion": "1.1.0", "process": {"args": []}, "root": {"path": "r"}})
+        knast.RunSpec.parse({"ociVersion": "1.1.0", "process": {"args": [], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "r"}})
     with pytest.raises(knast.UnsupportedError):
-        knast.RunSpec.parse({"ociVersion": "2.0.0", "process": {"args": ["a"], "cwd": "/"}, "root": {"path": "r"}})
+        knast.RunSpec.parse({"ociVersion": "2.0.0", "process": {"args": ["a"], "cwd": "/", "user": {"uid": 0, "gid": 0}}, "root": {"path": "r"}})
 
 
 def test_bundles_round_trip(tmp_path, rootfs):
