@@ -185,6 +185,10 @@ struct KNAST_API JailOptions {
   std::filesystem::path supervisor;
 };
 
+/// A new random container id: 64 hex digits, as docker makes them. Callers that make the
+/// container's root first (Rootfs::create() under the same id) take one from here.
+KNAST_API std::string new_container_id();
+
 /// The supervisor program Jail::create() runs: $KNAST_SHIM if set, else `knast-shim` in
 /// the library's own directory (build tree), else in the installed libexec directory.
 /// @throws Error not_found naming the places looked at.

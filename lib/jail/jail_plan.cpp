@@ -200,7 +200,8 @@ std::string expand_amount(std::string_view amount, std::string_view rule) {
 
 std::vector<std::string> rctl_rules(const RunSpec& spec, const std::string& name) {
   std::vector<std::string> out;
-  std::string_view list = annotation_of(spec, annotation::rctl);
+  const std::string all = annotation_of(spec, annotation::rctl);
+  std::string_view list = all;
   while (!list.empty()) {
     const auto comma = list.find(',');
     const std::string_view rule = list.substr(0, comma);
@@ -384,7 +385,8 @@ std::string mount_command(const MountStep& m, const std::string& root) {
 
 std::string user_text(const RunUser& user) {
   std::vector<std::uint32_t> groups{user.gid};
-  groups.insert(groups.end(), user.additional_gids.begin(), user.additional_gids.end());
+  for (const auto gid : user.additional_gids)
+    if (gid != user.gid) groups.push_back(gid);
   return fmt::format("setgroups({}), setgid({}), setuid({})", fmt::join(groups, ","), user.gid, user.uid);
 }
 

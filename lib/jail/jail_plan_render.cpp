@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 namespace knast {
@@ -35,7 +36,14 @@ Json process_json(const RunProcess& p) {
 // A value in jail.conf(5) syntax: strings quoted (JSON escaping is a subset of jail.conf's),
 // jailsys numbers as their words.
 std::string conf_value(const std::string& name, const JailParamValue& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) return Json(*s).dump();
+  if (const auto* s = std::get_if<std::string>(&value)) {
+    if (detail::is_address_param(name)) {  // a jail.conf list: a, b
+      std::string list = *s;
+      for (std::size_t at = list.find(','); at != std::string::npos; at = list.find(',', at + 2)) list.insert(at + 1, " ");
+      return list;
+    }
+    return Json(*s).dump();
+  }
   if (const auto* n = std::get_if<std::int64_t>(&value)) {
     if (detail::is_jailsys_param(name))
       if (const auto word = detail::jailsys_word(*n); !word.empty()) return std::string(word);
@@ -123,6 +131,10 @@ std::string to_jail_conf(const JailPlan& plan) {
                                                               fstab_options(m))));
   for (const auto& r : plan.rctl_rules) out += fmt::format("  exec.prestart += {};\n", quoted("rctl -a " + r));
   if (!plan.rctl_rules.empty()) out += fmt::format("  exec.poststop += {};\n", quoted("rctl -r jail:" + plan.name + ":"));
+  const bool vnet = std::any_of(plan.params.begin(), plan.params.end(), [](const auto& p) {
+    return p.first == "vnet" && p.second == JailParamValue{detail::jail_sys_new};
+  });
+  if (vnet) out += "  # knast brings lo0 up inside the jail: ifconfig lo0 inet 127.0.0.1/8 up\n";
   std::vector<std::string> words;
   for (const auto& a : plan.process.args) words.push_back(shell_quote(a));
   const RunUser& user = plan.process.user;
