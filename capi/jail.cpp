@@ -211,6 +211,14 @@ knast_status knast_jail_read_logs(const knast_jail* jail, knast_log_cb sink, voi
   });
 }
 
+knast_status knast_new_container_id(char** out) {
+  return guard([&] {
+    require(out, "out");
+    *out = nullptr;
+    *out = owned_string(knast::new_container_id());
+  });
+}
+
 knast_status knast_jail_find_supervisor(char** out) {
   return guard([&] {
     require(out, "out");

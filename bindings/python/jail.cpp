@@ -239,6 +239,7 @@ void bind_container(py::module_& m) {
           py::arg("type"), py::arg("value"), py::arg("traceback"))
       .def("__repr__", [](const Jail& j) { return "knast.Jail('" + j.id() + "')"; });
 
+  m.def("new_container_id", &new_container_id, "A new random container id: 64 hex digits, as docker makes them.");
   m.def("find_supervisor", &find_supervisor,
         "The supervisor program Jail.create() runs: $KNAST_SHIM, else knast-shim beside the library, else in libexec.");
 }

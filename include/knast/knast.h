@@ -1031,6 +1031,9 @@ typedef int (*knast_log_cb)(int stream, const char *data, size_t size, void *pay
  */
 KNAST_EXTERN knast_status knast_jail_read_logs(const knast_jail *jail, knast_log_cb sink, void *payload, int follow);
 
+/** A new random container id (64 hex digits, as docker makes them). Free @p out with knast_string_free(). */
+KNAST_EXTERN knast_status knast_new_container_id(char **out);
+
 /**
  * The supervisor program knast_jail_create() runs by default: $KNAST_SHIM, else
  * `knast-shim` beside the library, else in the libexec directory. Free @p out with

@@ -1,8 +1,12 @@
 """The FreeBSD jail plan and containers from Python: a plan made from a RunSpec (text,
-JSON, jail.conf and its parts) and its refusals."""
+JSON, jail.conf and its parts) and its refusals; containers of a busybox root (root and
+knast-shim needed): a run with stdout on a pipe, wait with a timeout, exec, stop, logs,
+the context manager's removal even after an exception, and refusals."""
 
 import json
+import os
 import shutil
+import signal
 
 import pytest
 
@@ -81,3 +85,121 @@ def test_plan_refusals(rootfs):
         knast.plan_freebsd_jail(linux, ID)
     with pytest.raises(knast.InvalidArgumentError):
         knast.plan_freebsd_jail("{", ID)
+
+
+# ---- Containers (need root and the supervisor, knast-shim) --------------------------------
+
+
+@pytest.fixture
+def state(tmp_path, rootfs):
+    """A state root, once this host has a container executor (a build without one is skipped)."""
+    try:
+        knast.Jail.create(tmp_path / "probe-state", bundle(tmp_path, rootfs, "probe", ["true"]),
+                          stdio="null").remove(force=True)
+    except knast.UnsupportedError as e:
+        if "no container executor" not in str(e):
+            raise
+        pytest.skip(str(e))
+    return tmp_path / "state"
+
+
+def bundle(tmp_path, rootfs, name, args):
+    path = tmp_path / name
+    knast.write_bundle(path, knast.make_run_spec(BUSYBOX_CONFIG, rootfs, args=args))
+    return path
+
+
+def test_run_to_a_pipe(tmp_path, rootfs, state):
+    r, w = os.pipe()
+    try:
+        with knast.Jail.create(state, bundle(tmp_path, rootfs, "hi", ["sh", "-c", "echo hi; exit 3"]),
+                               id="pyhi0", name="hi", image="busybox", stdio=(None, w, w)) as jail:
+            os.close(w)
+            w = -1
+            assert jail.id == "pyhi0" and repr(jail) == "knast.Jail('pyhi0')"
+            assert jail.state().status == "created"
+            assert [s.id for s in knast.Jail.list(state)] == ["pyhi0"]
+            assert knast.Jail.open(state, "hi").id == "pyhi0"
+            assert jail.spec().args == ["sh", "-c", "echo hi; exit 3"]
+            jail.start()
+            assert jail.wait(timeout=20) == 3
+            assert os.read(r, 64) == b"hi\n"
+            st = jail.state()
+            assert (st.status, st.exit_code, st.name, st.image) == ("stopped", 3, "hi", "busybox")
+            assert json.loads(st.to_json())["id"] == "pyhi0"
+        with pytest.raises(knast.NotFoundError):
+            knast.Jail.open(state, "pyhi0")
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+
+
+def test_wait_times_out_exec_and_stop(tmp_path, rootfs, state):
+    with knast.Jail.create(state, bundle(tmp_path, rootfs, "sleeper", ["sleep", "60"]), stdio="null") as jail:
+        assert len(jail.id) == 64
+        with pytest.raises(knast.InvalidArgumentError):
+            jail.exec(["true"])  # not running yet
+        jail.start()
+        assert jail.wait(timeout=0.2) is None
+        assert jail.exec(["sh", "-c", 'test "$PATH" && test "$A" = b && exit 7'], env=["A=b"], stdio="null") == 7
+        assert jail.exec(["sh", "-c", 'test "$(pwd)" = /tmp && exit 8'], cwd="/tmp", stdio="null") == 8
+        process = knast.RunProcess(["sh", "-c", "exit 9"], env=["PATH=/bin"])
+        assert jail.exec(process, stdio="null") == 9
+        with pytest.raises(knast.NotFoundError):
+            jail.exec(["no-such-program"], stdio="null")
+        with pytest.raises(knast.InvalidArgumentError):
+            jail.exec(["true"], stdio="log")
+        with pytest.raises(knast.BusyError):
+            jail.remove()  # running: only with force
+        assert jail.stop(grace=2) in (128 + 15, 128 + 9)
+        jail.kill(signal.SIGTERM, all=True)  # not an error once stopped
+        with pytest.raises(ValueError):
+            jail.wait(timeout=-1)
+
+
+def test_logs_and_a_callback_that_raises(tmp_path, rootfs, state):
+    with knast.Jail.create(state, bundle(tmp_path, rootfs, "log", ["sh", "-c", "echo out; echo err >&2"]),
+                           stdio="log") as jail:
+        jail.start()
+        assert jail.wait(timeout=20) == 0
+        chunks = jail.logs(follow=True)
+        assert b"".join(d for s, d in chunks if s == 1) == b"out\n"
+        assert b"".join(d for s, d in chunks if s == 2) == b"err\n"
+        seen = []
+        jail.read_logs(lambda stream, data: seen.append((stream, data)))
+        assert seen == chunks
+
+        class Stop(Exception):
+            pass
+
+        def stop(stream, data):
+            raise Stop()
+
+        with pytest.raises(Stop):
+            jail.read_logs(stop)
+
+
+def test_context_manager_removes_a_running_container_after_an_exception(tmp_path, rootfs, state):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with knast.Jail.create(state, bundle(tmp_path, rootfs, "boom", ["sleep", "60"]), id="pyboom",
+                               stdio="null") as jail:
+            jail.start()
+            raise Boom()
+    assert knast.Jail.list(state) == []
+    with pytest.raises(knast.NotFoundError):
+        knast.Jail.open(state, "pyboom")
+
+
+def test_create_refusals(tmp_path, rootfs, state):
+    with pytest.raises(knast.NotFoundError):
+        knast.Jail.create(state, tmp_path / "no-bundle")
+    with pytest.raises(knast.InvalidArgumentError):
+        knast.Jail.create(state, bundle(tmp_path, rootfs, "b", ["true"]), stdio="tty")
+    with pytest.raises(knast.InvalidArgumentError):
+        knast.Jail.create(state, bundle(tmp_path, rootfs, "b2", ["true"]), stdio=(0, 1))
+    with pytest.raises(knast.NotFoundError):
+        knast.Jail.open(state, "nothing-here")
