@@ -20,6 +20,10 @@ std::string quote_untrusted(std::string_view text, std::size_t max_chars = max_q
 /// The current time as RFC 3339 UTC, to the second ("2026-12-06T11:40:00Z").
 std::string now_rfc3339();
 
+/// A field of Linux's /proc/self/mountinfo with its \ooo escapes (space, tab, newline,
+/// backslash) decoded: "/mnt/a\040b" → "/mnt/a b".
+std::string unescape_mountinfo(std::string_view field);
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace knast

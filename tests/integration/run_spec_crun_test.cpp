@@ -5,6 +5,7 @@
 // unmounted: on this hybrid cgroup host crun otherwise takes the empty v2 hierarchy for
 // the real one and fails. Tests skip, saying why, when crun is missing or cannot run
 // even a container of its own making here.
+#include "busybox_root.hpp"
 #include "image_store_test_support.hpp"
 
 #include <knast/run_spec.hpp>
@@ -24,6 +25,7 @@ using store_test::slurp;
 using store_test::spit;
 using store_test::TempDir;
 using Strings = std::vector<std::string>;
+using busybox_test::make_busybox_root;
 
 bool have(const char* tool) {
   return std::system(("command -v " + std::string(tool) + " >/dev/null 2>&1").c_str()) == 0;
@@ -50,18 +52,6 @@ CrunRun crun_run(const fs::path& bundle, const std::string& id) {
   result.err = slurp(err_file);
   (void)std::system(("crun delete -f " + id + " >/dev/null 2>&1").c_str());
   return result;
-}
-
-// A busybox root: /bin/busybox from Debian, applet links, a user database with one user.
-void make_busybox_root(const fs::path& root) {
-  fs::create_directories(root / "bin");
-  fs::copy_file("/bin/busybox", root / "bin/busybox");
-  for (const char* applet : {"sh", "echo", "true", "cat", "id", "pwd", "touch", "ls"})
-    fs::create_symlink("busybox", root / "bin" / applet);
-  for (const char* dir : {"etc", "tmp", "home/app", "proc", "dev", "sys", "run", "data"})
-    fs::create_directories(root / dir);
-  spit(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
-  spit(root / "etc/group", "root:x:0:\napp:x:1000:\nstaff:x:50:app\n");
 }
 
 knast::ImageConfig busybox_image() { return knast::ImageConfig::parse(oci_test::testdata("busybox-config.json")); }

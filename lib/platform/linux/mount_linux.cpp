@@ -2,6 +2,8 @@
 // /proc/self/mountinfo for what is mounted where.
 #include "platform/mount.hpp"
 
+#include "core/text.hpp"
+
 #include <knast/error.hpp>
 
 #include <sys/mount.h>
@@ -11,25 +13,6 @@
 #include <sstream>
 
 namespace knast::platform {
-namespace {
-
-/// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape_mountinfo(std::string_view field) {
-  std::string out;
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    const bool octal = field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3';
-    if (octal) {
-      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(field[i]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 void mount(const MountStep& step) {
   if (::mount(step.source.c_str(), step.target.c_str(), step.fstype.c_str(), 0, step.options.c_str()) != 0)
     throw Error(errno, "mount " + step.fstype + " on " + step.target.string() + " (options " + step.options + ")");
@@ -50,7 +33,7 @@ bool is_mount_point(const std::filesystem::path& target) {
     // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw": field 5 is the mount point.
     std::istringstream fields(line);
     std::string id, parent, device, root, mount_point;
-    if (fields >> id >> parent >> device >> root >> mount_point && unescape_mountinfo(mount_point) == target.string())
+    if (fields >> id >> parent >> device >> root >> mount_point && detail::unescape_mountinfo(mount_point) == target.string())
       return true;
   }
   return false;

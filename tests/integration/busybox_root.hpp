@@ -1,0 +1,29 @@
+// A tiny root file system for running containers in tests: Debian's static /bin/busybox
+// with its applet links and a user database with one user (app, uid 1000, also in group
+// staff). Shared by run_spec_crun_test.cpp and container_linux_test.cpp.
+#pragma once
+
+#include "image_store_test_support.hpp"
+
+#include <filesystem>
+
+namespace busybox_test {
+
+/// The applets linked in bin/ of make_busybox_root().
+inline constexpr const char* busybox_applets[] = {"sh",    "echo", "true", "false", "cat",   "id",
+                                                  "pwd",   "touch", "ls",  "sleep", "hostname", "grep",
+                                                  "kill",  "mkdir", "wc",  "head",  "env", "stat"};
+
+/// Makes a busybox root at @p root (created).
+inline void make_busybox_root(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  fs::create_directories(root / "bin");
+  fs::copy_file("/bin/busybox", root / "bin/busybox");
+  for (const char* applet : busybox_applets) fs::create_symlink("busybox", root / "bin" / applet);
+  for (const char* dir : {"etc", "tmp", "home/app", "proc", "dev", "sys", "run", "data"})
+    fs::create_directories(root / dir);
+  store_test::spit(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
+  store_test::spit(root / "etc/group", "root:x:0:\napp:x:1000:\nstaff:x:50:app\n");
+}
+
+}  // namespace busybox_test
