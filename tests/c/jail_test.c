@@ -20,14 +20,16 @@ static const char *busybox_config =
     "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},"
     "\"config\":{\"Env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],\"Cmd\":[\"sh\"]}}";
 
-/* A busybox root: /bin/busybox (static) and its sh link, and a passwd of root. */
+/* A busybox root: /bin/busybox (static) with its sh, true and sleep links, the mount
+ * points, and a passwd of root. */
 static void make_rootfs(void) {
   char command[2048];
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
   snprintf(command, sizeof command,
-           "mkdir -p %s/etc %s/bin %s/tmp && echo 'root:x:0:0:root:/root:/bin/sh' > %s/etc/passwd && "
-           "echo 'root:x:0:' > %s/etc/group && cp /bin/busybox %s/bin/busybox && ln -s busybox %s/bin/sh",
-           rootfs, rootfs, rootfs, rootfs, rootfs, rootfs, rootfs);
+           "mkdir -p %s/etc %s/bin %s/tmp %s/proc %s/dev %s/sys && "
+           "echo 'root:x:0:0:root:/root:/bin/sh' > %s/etc/passwd && echo 'root:x:0:' > %s/etc/group && "
+           "cp /bin/busybox %s/bin/busybox && for a in sh true sleep; do ln -s busybox %s/bin/$a; done",
+           rootfs, rootfs, rootfs, rootfs, rootfs, rootfs, rootfs, rootfs, rootfs, rootfs);
   CHECK(system(command) == 0);
 }
 

@@ -21,14 +21,16 @@ BUSYBOX_CONFIG = json.dumps({
 
 @pytest.fixture
 def rootfs(tmp_path):
-    """A busybox root: /bin/busybox (static), its sh link, and a passwd of root."""
+    """A busybox root: /bin/busybox (static) with a few applet links, the mount points, and
+    a passwd of root."""
     root = tmp_path / "rootfs"
-    for folder in ("etc", "bin", "tmp"):
+    for folder in ("etc", "bin", "tmp", "proc", "dev", "sys"):
         (root / folder).mkdir(parents=True)
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
     (root / "etc" / "group").write_text("root:x:0:\n")
     shutil.copy("/bin/busybox", root / "bin" / "busybox")
-    (root / "bin" / "sh").symlink_to("busybox")
+    for applet in ("sh", "true", "sleep", "pwd", "test"):
+        (root / "bin" / applet).symlink_to("busybox")
     return root
 
 
