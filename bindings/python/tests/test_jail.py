@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import signal
+import threading
+import time
 
 import pytest
 
@@ -143,7 +145,22 @@ def test_wait_times_out_exec_and_stop(tmp_path, rootfs, state):
         with pytest.raises(knast.InvalidArgumentError):
             jail.exec(["true"])  # not running yet
         jail.start()
-        assert jail.wait(timeout=0.2) is None
+        ticks = []
+        done = threading.Event()
+
+        def tick():
+            while not done.is_set():
+                ticks.append(1)
+                time.sleep(0.001)
+
+        ticker = threading.Thread(target=tick)
+        ticker.start()
+        try:
+            assert jail.wait(timeout=0.5) is None
+        finally:
+            done.set()
+            ticker.join()
+        assert len(ticks) > 20  # the wait released the GIL
         assert jail.exec(["sh", "-c", 'test "$PATH" && test "$A" = b && exit 7'], env=["A=b"], stdio="null") == 7
         assert jail.exec(["sh", "-c", 'test "$(pwd)" = /tmp && exit 8'], cwd="/tmp", stdio="null") == 8
         process = knast.RunProcess(["sh", "-c", "exit 9"], env=["PATH=/bin"])
