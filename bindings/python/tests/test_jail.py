@@ -222,3 +222,11 @@ def test_create_refusals(tmp_path, rootfs, state):
         knast.Jail.create(state, bundle(tmp_path, rootfs, "b2", ["true"]), stdio=(0, 1))
     with pytest.raises(knast.NotFoundError):
         knast.Jail.open(state, "nothing-here")
+
+
+def test_context_manager_accepts_a_container_already_gone(tmp_path, rootfs, state):
+    with knast.Jail.create(state, bundle(tmp_path, rootfs, "rm", ["sh", "-c", "exit 5"]), stdio="null",
+                           remove_on_exit=True) as jail:
+        jail.start()
+        assert jail.wait(timeout=20) == 5
+    assert knast.Jail.list(state) == []
