@@ -77,6 +77,8 @@ struct RunFlags {
   Strings command;
 };
 
+// Repeatable options take one value per occurrence (allow_extra_args(false)): otherwise
+// `-e A=b IMAGE CMD` would take the image and command as more values of -e.
 void add_run_flags(CLI::App* cmd, RunFlags& f, bool run) {
   cmd->add_flag("-i,--interactive", f.interactive, "Keep stdin connected");
   cmd->add_flag("-t,--tty", f.tty, "Give the container a pseudo-terminal");
@@ -86,10 +88,14 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool run) {
   }
   cmd->add_flag("--rm", f.remove, "Remove the container when it exits");
   cmd->add_option("--name", f.name, "Name the container");
-  cmd->add_option("-e,--env", f.env, "Set (NAME=value) or unset (NAME) an environment variable");
-  cmd->add_option("--env-file", f.env_files, "Read NAME=value lines from a file");
-  cmd->add_option("-v,--volume", f.volumes, "Bind mount SRC:DST[:ro|rw]");
-  cmd->add_option("--tmpfs", f.tmpfs, "Mount a tmpfs DST[:options]");
+  cmd->add_option("-e,--env", f.env, "Set (NAME=value) or unset (NAME) an environment variable")
+      ->allow_extra_args(false);
+  cmd->add_option("--env-file", f.env_files, "Read NAME=value lines from a file")
+      ->allow_extra_args(false);
+  cmd->add_option("-v,--volume", f.volumes, "Bind mount SRC:DST[:ro|rw]")
+      ->allow_extra_args(false);
+  cmd->add_option("--tmpfs", f.tmpfs, "Mount a tmpfs DST[:options]")
+      ->allow_extra_args(false);
   cmd->add_option("-w,--workdir", f.workdir, "Working directory inside the container");
   cmd->add_option("-u,--user", f.user, "User: name, uid, name:group or uid:gid");
   cmd->add_option("--hostname", f.hostname, "Container hostname");
@@ -103,13 +109,23 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool run) {
   cmd->add_option("--pull", f.pull, "Pull the image: missing (default), always or never")
       ->check(CLI::IsMember({"missing", "always", "never"}));
   cmd->add_option("--platform", f.unpack.platform, "Platform to pick from a multi-platform image");
-  cmd->add_option("--insecure-registry", f.unpack.insecure, "Registry that may be reached over plain HTTP");
+  cmd->add_option("--insecure-registry", f.unpack.insecure, "Registry that may be reached over plain HTTP")
+      ->allow_extra_args(false);
   f.unpack.driver.driver = "overlay";
   f.unpack.progress = &std::cerr;  // stdout is the container's
   add_driver_flags(cmd, f.unpack.driver);
-  cmd->add_option("IMAGE", f.image, "Image name or digest")->required();
-  cmd->add_option("COMMAND", f.command, "Command and arguments (replace the image's Cmd)");
-  cmd->positionals_at_end();
+  // IMAGE [COMMAND [ARG...]]: everything from the image on belongs to the container, so
+  // parsing stops there (prefix_command); take_image_and_command() splits it.
+  cmd->prefix_command();
+  cmd->footer("IMAGE [COMMAND [ARG...]]: the image, then the command replacing its Cmd");
+}
+
+/// The image and the command of `run`/`create`, from what prefix_command() left.
+void take_image_and_command(CLI::App* cmd, RunFlags& f) {
+  auto rest = cmd->remaining();
+  if (rest.empty()) throw CLI::RequiredError("IMAGE");
+  f.image = rest.front();
+  f.command.assign(rest.begin() + 1, rest.end());
 }
 
 Strings read_env_file(const std::string& path) {
@@ -322,7 +338,8 @@ void add_run(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("run", "Run a command in a new container");
   auto flags = std::make_shared<RunFlags>();
   add_run_flags(cmd, *flags, true);
-  cmd->callback([&globals, flags] {
+  cmd->callback([&globals, flags, cmd] {
+    take_image_and_command(cmd, *flags);
     const int code = run_container(globals, *flags);
     if (code != 0) throw CLI::RuntimeError(code);
   });
@@ -332,10 +349,43 @@ void add_create(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("create", "Create a container (start it with `knast start`)");
   auto flags = std::make_shared<RunFlags>();
   add_run_flags(cmd, *flags, false);
-  cmd->callback([&globals, flags] {
+  cmd->callback([&globals, flags, cmd] {
+    take_image_and_command(cmd, *flags);
     flags->detach = true;  // a created container's output goes to its log
     flags->remove = false;
     std::cout << make_container(globals, *flags).id() << '\n';
+  });
+}
+
+void add_run_bundle(CLI::App& app, const Globals& globals) {
+  auto* cmd = app.add_subcommand("run-bundle", "Run an OCI bundle (config.json and its root), as `crun run -b DIR ID` does");
+  auto dir = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto detach = std::make_shared<bool>(false);
+  cmd->add_option("BUNDLE", *dir, "The bundle directory")->required();
+  cmd->add_option("ID", *id, "Container id (default: a new one)");
+  cmd->add_flag("-d,--detach", *detach, "Run in the background; output goes to the container's log");
+  cmd->callback([&globals, dir, id, detach] {
+    JailOptions options;
+    options.state_root = globals.state_root();
+    options.id = *id;
+    options.bundle = *dir;
+    options.io.mode = *detach ? StdioMode::log : StdioMode::inherit;
+    Jail jail = Jail::create(options);
+    try {
+      jail.start();
+    } catch (...) {
+      jail.remove(true);
+      throw;
+    }
+    if (*detach) {
+      std::cout << jail.id() << '\n';
+      return;
+    }
+    std::signal(SIGINT, SIG_IGN);
+    const int code = *jail.wait();
+    jail.remove();
+    if (code != 0) throw CLI::RuntimeError(code);
   });
 }
 
@@ -422,13 +472,17 @@ void add_exec(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("exec", "Run a further command in a running container");
   cmd->add_flag("-i,--interactive", f->interactive, "Keep stdin connected");
   cmd->add_flag("-t,--tty", f->tty, "Give the command a pseudo-terminal");
-  cmd->add_option("-e,--env", f->env, "Set (NAME=value) or unset (NAME) an environment variable");
+  cmd->add_option("-e,--env", f->env, "Set (NAME=value) or unset (NAME) an environment variable")
+      ->allow_extra_args(false);
   cmd->add_option("-w,--workdir", f->workdir, "Working directory");
   cmd->add_option("-u,--user", f->user, "uid or uid:gid");
-  cmd->add_option("CONTAINER", f->container, "Id, id prefix or name")->required();
-  cmd->add_option("COMMAND", f->command, "Command and arguments")->required();
-  cmd->positionals_at_end();
-  cmd->callback([&globals, f] {
+  cmd->prefix_command();  // CONTAINER COMMAND [ARG...]: the command's options are its own
+  cmd->footer("CONTAINER COMMAND [ARG...]");
+  cmd->callback([&globals, f, cmd] {
+    const auto rest = cmd->remaining();
+    if (rest.size() < 2) throw CLI::RequiredError("CONTAINER COMMAND");
+    f->container = rest.front();
+    f->command.assign(rest.begin() + 1, rest.end());
     Jail jail = Jail::open(globals.state_root(), f->container);
     ExecOptions options;
     options.io.mode = StdioMode::fds;
@@ -446,6 +500,7 @@ void add_exec(CLI::App& app, const Globals& globals) {
 void add_container_commands(CLI::App& app, const Globals& globals) {
   add_run(app, globals);
   add_create(app, globals);
+  add_run_bundle(app, globals);
   add_simple(app, globals);
   add_exec(app, globals);
 }

@@ -214,6 +214,14 @@ void file_system_mount(int root_fd, const RunMount& m, const MountOptions& o, bo
                MountOptions{MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, true, true, {}});
     return;
   }
+  if (m.type == "cgroup") {
+    // Specs from `crun spec`/`runc spec` ask for a "cgroup" mount: give the unified (v2)
+    // hierarchy with the spec's flags (read-only there). On a v1 or hybrid host that is
+    // the v2 tree as the host has it, which is also what crun shows.
+    Target target(root_fd, m.destination, TargetKind::directory);
+    do_mount("cgroup2", target, "cgroup2", o.flags, {});
+    return;
+  }
   Target target(root_fd, m.destination, TargetKind::directory);
   do_mount(m.source.empty() ? m.type : m.source, target, m.type.c_str(), o.flags, o.data);
   if (o.propagation != 0) set_propagation(root_fd, target, o.propagation);

@@ -66,13 +66,15 @@ void set_capabilities(const knast::detail::CapabilityMasks& masks) {
     throw Error(errno, "set the capabilities (capset): effective must be within permitted");
 }
 
+// The kernel raises an ambient capability only when it is permitted and inheritable.
+// Specs often list ambient ones without the inheritable set (`crun spec` does): those are
+// skipped, as crun and runc skip them, rather than refusing a bundle they run.
 void raise_ambient(std::uint64_t ambient, int last) {
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
     throw Error(errno, "clear the ambient capabilities");
   for (int cap = 0; cap <= last; ++cap)
-    if ((ambient >> cap & 1) != 0 && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
-      throw Error(errno, "raise the ambient capability " + std::string(knast::detail::capability_name(cap)) +
-                             " (it must be permitted and inheritable)");
+    if ((ambient >> cap & 1) != 0 && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0 && errno != EPERM)
+      throw Error(errno, "raise the ambient capability " + std::string(knast::detail::capability_name(cap)));
 }
 
 void switch_user(const RunUser& user) {
