@@ -39,8 +39,10 @@ class ContainerDir {
   bool exists() const;
   /// Reads state.json. @throws Error not_found (no such container), io (unreadable).
   ContainerState read_state() const;
-  /// Replaces state.json atomically (temporary file, fsync, rename).
+  /// Replaces state.json atomically (a temporary file renamed; not fsync'ed, see there).
   void write_state(const ContainerState& state) const;
+  /// Writes config.json the same way (the bundle's own copy stays where it is).
+  void write_spec(const RunSpec& spec) const;
   /// Reads config.json (the RunSpec the container runs).
   RunSpec read_spec() const;
 

@@ -85,7 +85,7 @@ void record_container(const fs::path& state_root, const ContainerDir& dir, const
         throw Error(ErrorCode::already_exists,
                     "container name \"" + options.name + "\" is in use by container " + other.id.substr(0, 12));
   detail::make_directory(dir.path());  // may exist: Rootfs::create() puts the root there
-  write_bundle(dir.path(), spec);
+  dir.write_spec(spec);
   ContainerState state;
   state.id = dir.id();
   state.name = options.name;
@@ -191,9 +191,13 @@ std::vector<ContainerState> Jail::list(const fs::path& state_root) {
 
 ContainerState Jail::state() const {
   const ContainerDir dir(state_root_, id_);
+  // Liveness first, then the record: a supervisor found gone has written its last state
+  // before it went, so a record still saying created/running then means it died. (The
+  // other order races with a supervisor that finishes between the two reads.)
+  const bool supervised = dir.supervisor_alive();
   ContainerState state = dir.read_state();
   const bool live = state.status == ContainerStatus::created || state.status == ContainerStatus::running;
-  if (live && !dir.supervisor_alive()) {
+  if (live && !supervised) {
     // The supervisor was killed: nobody will reap or record. Say so rather than pretend.
     state.status = ContainerStatus::stopped;
     if (state.error.empty()) state.error = "the supervisor died; the exit status is unknown (remove with force)";
