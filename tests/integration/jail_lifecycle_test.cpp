@@ -203,6 +203,15 @@ TEST_F(JailLifecycle, DetachedLogsKeepEachStreamInOrder) {
   EXPECT_EQ(streams[2], std::string("two\nx\0y", 7));
 }
 
+TEST_F(JailLifecycle, TerminalIsTheControllingTerminal) {
+  // -t: the container's stdio is a new pseudo-terminal (its controlling terminal); the
+  // supervisor copies its output to the stdout given (a pipe here), CR LF as a terminal does.
+  const auto r = run(bundle("tty", {"sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty; echo $TERM"},
+                            [](knast::RunOverrides& o) { o.terminal = true; }));
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "tty\r\nxterm\r\n");
+}
+
 TEST_F(JailLifecycle, StopKillsWhatIgnoresTermAfterTheGraceTime) {
   Jail jail = Jail::create(options(bundle("stop", {"sh", "-c", "trap '' TERM; while true; do sleep 1; done"})));
   jail.start();
