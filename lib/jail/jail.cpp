@@ -6,6 +6,7 @@
 #include "image_store/posix_io.hpp"
 #include "jail/container_dir.hpp"
 #include "jail/container_log.hpp"
+#include "jail/stdio_relay.hpp"
 #include "jail/supervisor_client.hpp"
 #include "jail/supervisor_protocol.hpp"
 #include "platform/container.hpp"
@@ -41,15 +42,6 @@ using detail::UniqueFd;
 constexpr auto start_timeout = 30s;
 
 bool executable(const fs::path& path) { return ::access(path.c_str(), X_OK) == 0; }
-
-// A pipe whose ends are close-on-exec.
-std::array<UniqueFd, 2> cloexec_pipe() {
-  int ends[2] = {-1, -1};
-  if (::pipe(ends) != 0) throw Error(errno, "container: pipe");
-  std::array<UniqueFd, 2> out{UniqueFd(ends[0]), UniqueFd(ends[1])};
-  for (const auto& end : out) ::fcntl(end.get(), F_SETFD, FD_CLOEXEC);
-  return out;
-}
 
 std::array<int, 3> supervisor_stdio(const ContainerIo& io) {
   switch (io.mode) {
@@ -139,7 +131,7 @@ Jail Jail::create(const JailOptions& options) {
   const ContainerDir dir(options.state_root, id);
   record_container(options.state_root, dir, options, spec);
   try {
-    auto [answer_read, answer_write] = cloexec_pipe();
+    auto [answer_read, answer_write] = detail::cloexec_pipe();
     std::vector<std::string> args{"create", "--root", options.state_root.string(), "--id", id};
     if (options.io.mode == StdioMode::log) args.emplace_back("--log");
     if (options.remove_on_exit) args.emplace_back("--rm");

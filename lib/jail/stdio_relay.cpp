@@ -29,16 +29,14 @@ UniqueFd dup_cloexec(int fd) { return checked(::fcntl(fd, F_DUPFD_CLOEXEC, 3), "
 
 void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
-// A pipe whose both ends are close-on-exec (the container gets its end through dup2).
-std::array<UniqueFd, 2> make_pipe() {
-  int ends[2] = {-1, -1};
-  if (::pipe(ends) != 0) throw Error(errno, "container stdio: pipe");
-  std::array<UniqueFd, 2> out{UniqueFd(ends[0]), UniqueFd(ends[1])};
-  for (const auto& end : out) ::fcntl(end.get(), F_SETFD, FD_CLOEXEC);
-  return out;
-}
-
 }  // namespace
+
+std::array<UniqueFd, 2> cloexec_pipe() {
+  // pipe2: close-on-exec from the start, so a concurrent posix_spawn cannot inherit an end.
+  int ends[2] = {-1, -1};
+  if (::pipe2(ends, O_CLOEXEC) != 0) throw Error(errno, "container: pipe");
+  return {UniqueFd(ends[0]), UniqueFd(ends[1])};
+}
 
 StdioRelay::StdioRelay(int log_fd, bool terminal) : log_fd_(log_fd) {
   if (terminal) {
@@ -59,7 +57,7 @@ StdioRelay::StdioRelay(int log_fd, bool terminal) : log_fd_(log_fd) {
   child_owned_[0] = checked(::open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null");
   child_[0] = child_owned_[0].get();
   for (std::size_t stream = 1; stream <= 2; ++stream) {
-    auto ends = make_pipe();
+    auto ends = cloexec_pipe();
     set_nonblocking(ends[0].get());
     child_owned_[stream] = std::move(ends[1]);
     child_[stream] = child_owned_[stream].get();
@@ -137,13 +135,16 @@ void StdioRelay::write_out(const Route& route, const char* data, std::size_t siz
   const std::string frame = route.to < 0 ? log_frame(route.stream, std::string_view(data, size)) : std::string();
   const char* at = route.to < 0 ? frame.data() : data;
   std::size_t left = route.to < 0 ? frame.size() : size;
-  const int fd = route.to < 0 ? log_fd_ : route.to;
-  while (left > 0) {
-    const ssize_t put = ::write(fd, at, left);
+  write_or_drop(route.to < 0 ? log_fd_ : route.to, at, left);
+}
+
+void write_or_drop(int fd, const char* data, std::size_t size) noexcept {
+  while (size > 0) {
+    const ssize_t put = ::write(fd, data, size);
     if (put < 0 && errno == EINTR) continue;
     if (put <= 0) return;
-    at += put;
-    left -= static_cast<std::size_t>(put);
+    data += put;
+    size -= static_cast<std::size_t>(put);
   }
 }
 

@@ -9,11 +9,21 @@
 #include <poll.h>
 
 #include <array>
+#include <cstddef>
 #include <vector>
 
 namespace knast {
 inline namespace v0 {
 namespace detail {
+
+/// A pipe whose both ends are close-on-exec (a child gets its end through dup2).
+/// @throws Error with errno.
+std::array<UniqueFd, 2> cloexec_pipe();
+
+/// Writes all of @p data to @p fd, retrying short writes and EINTR, and drops it at the
+/// first other failure: for output whose reader may be gone (a closed pipe, a full disk),
+/// where losing output must not stop the supervisor.
+void write_or_drop(int fd, const char* data, std::size_t size) noexcept;
 
 /// Moves bytes between the container's stdio and its destination, from the supervisor's
 /// poll loop.

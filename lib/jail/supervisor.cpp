@@ -101,16 +101,9 @@ void catch_signals() {
   ::sigprocmask(SIG_BLOCK, &blocked, nullptr);
 }
 
+// The caller may have gone away; the supervisor carries on either way.
 void answer(const std::string& line) {
-  const char* at = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    const ssize_t put = ::write(supervisor_status_fd, at, left);
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) break;
-    at += put;
-    left -= static_cast<std::size_t>(put);
-  }
+  write_or_drop(supervisor_status_fd, line.data(), line.size());
   ::close(supervisor_status_fd);
 }
 
