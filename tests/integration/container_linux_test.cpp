@@ -203,15 +203,19 @@ TEST_F(ContainerLinux, NamespacesPidOneHostnameHostFilesInvisible) {
   ASSERT_TRUE(fs::exists("/etc/debian_version"));
 }
 
+// Devices, /proc, a read-only /sys, masked paths (docker's: /proc/timer_list is a file,
+// /proc/acpi a directory on this kernel) and read-only ones (/proc/sys).
 TEST_F(ContainerLinux, StandardDevicesAndMounts) {
+  ASSERT_TRUE(fs::exists("/proc/timer_list") && fs::exists("/proc/acpi")) << "this kernel lacks the masked paths tested";
   const auto r = run_args("dev",
                      {"sh", "-c",
                       "echo x > /dev/null && head -c 4 /dev/zero | wc -c && ls /dev && "
                       "grep -c ' /proc proc ' /proc/self/mounts && touch /sys/x 2>/dev/null || echo sys-ro; "
-                      "cat /proc/kcore 2>&1 | wc -c"});
+                      "cat /proc/timer_list | wc -c; ls /proc/acpi | wc -l; v=$(cat /proc/sys/kernel/printk_ratelimit); "
+                      "echo $v 2>/dev/null > /proc/sys/kernel/printk_ratelimit && echo proc-sys-rw || echo proc-sys-ro"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
-            "4\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n1\nsys-ro\n0\n");
+            "4\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n1\nsys-ro\n0\n0\nproc-sys-ro\n") << r.err;
 }
 
 TEST_F(ContainerLinux, EnvCwdUserAndGroups) {
