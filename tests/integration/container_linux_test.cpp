@@ -15,6 +15,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -351,6 +353,32 @@ TEST_F(ContainerLinux, MemoryAndPidsLimitsApplied) {
   EXPECT_FALSE(fs::exists(pids.parent_path()));
 }
 
+TEST_F(ContainerLinux, CpuLimitsAndRlimits) {
+  RunOverrides o;
+  o.cpus = "0.5";
+  o.cpu_shares = 512;
+  o.rlimits = {{"RLIMIT_NOFILE", 200, 100}};
+  Pipe out, err;
+  auto c = knast::platform::create_container(launch("cpu", spec(o, {"sh", "-c", "ulimit -n; ulimit -Hn"}), out, err));
+  out.write.reset();
+  err.write.reset();
+  const auto quota = group_file(id("cpu"), "cpu", "cpu.cfs_quota_us");
+  if (!quota.empty()) {
+    EXPECT_EQ(slurp(quota), "50000\n");
+    EXPECT_EQ(slurp(quota.parent_path() / "cpu.shares"), "512\n");
+  } else {
+    const auto max = group_file(id("cpu"), "cpu", "cpu.max");
+    ASSERT_FALSE(max.empty());
+    EXPECT_EQ(slurp(max), "50000 100000\n");
+  }
+  c->start();
+  std::string text, errors;
+  drain(out.read.get(), err.read.get(), text, errors);
+  EXPECT_EQ(wait_status(c->pid()), 0) << errors;
+  EXPECT_EQ(text, "100\n200\n");
+  c->teardown();
+}
+
 TEST_F(ContainerLinux, PidsLimitStopsForks) {
   RunOverrides o;
   o.pids_limit = 5;
@@ -372,7 +400,9 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   e.init_pid = c->pid();
   e.spec = s;
   e.process = s.process;
-  e.process.args = {"sh", "-c", "echo $$ $PPID; hostname; cat /proc/1/comm; exit 4"};
+  e.process.args = {"sh", "-c", "echo $$ $PPID; hostname; cat /proc/1/comm; id -u; pwd; exit 4"};
+  e.process.user.uid = 1000;
+  e.process.cwd = "/home/app";
   e.stdio[0] = null_.get();
   e.stdio[1] = exec_out.write.get();
   e.stdio[2] = exec_err.write.get();
@@ -383,7 +413,7 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   drain(exec_out.read.get(), exec_err.read.get(), text, errors);
   EXPECT_EQ(wait_status(pid), 4) << errors;
   // Its pid inside is small and not 1; its parent is outside the namespace (0).
-  EXPECT_NE(text.find(" 0\nexec-box\nsleep\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 0\nexec-box\nsleep\n1000\n/home/app\n"), std::string::npos) << text;
   EXPECT_NE(text.rfind("1 ", 0), 0u) << text;
   // A missing command fails at exec_in_container, with nothing left to reap.
   e.process.args = {"no-such-command"};
@@ -392,6 +422,57 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   EXPECT_EQ(wait_status(c->pid()), 128 + SIGKILL);
   c->teardown();
   EXPECT_FALSE(have_unreaped_children());
+}
+
+TEST_F(ContainerLinux, JoinsANetworkNamespaceByPath) {
+  // A process holding a fresh network namespace, as the Network component will make one.
+  Pipe ready;
+  const pid_t holder = ::fork();
+  if (holder == 0) {
+    if (::unshare(CLONE_NEWNET) != 0) ::_exit(1);
+    ready.write.reset();
+    ::pause();
+    ::_exit(0);
+  }
+  ready.write.reset();
+  char byte;
+  (void)::read(ready.read.get(), &byte, 1);  // end of file once the namespace exists
+  const auto ns_path = "/proc/" + std::to_string(holder) + "/ns/net";
+  struct stat want {};
+  ASSERT_EQ(::stat(ns_path.c_str(), &want), 0);
+  auto s = spec({"stat", "-L", "-c", "%i", "/proc/self/ns/net"});
+  for (auto& ns : s.linux_config->namespaces)
+    if (ns.type == "network") ns.path = ns_path;
+  const auto r = run("netns", s);
+  ::kill(holder, SIGKILL);
+  (void)wait_status(holder);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, std::to_string(want.st_ino) + "\n");
+}
+
+TEST_F(ContainerLinux, TerminalIsTheControllingTty) {
+  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(master);
+  ASSERT_EQ(::grantpt(master.get()), 0);
+  ASSERT_EQ(::unlockpt(master.get()), 0);
+  UniqueFd slave(::open(::ptsname(master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(slave);
+  RunOverrides o;
+  o.terminal = true;
+  ContainerLaunch l;
+  l.id = id("tty");
+  l.spec = spec(o, {"sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo is-a-tty; echo TERM=$TERM"});
+  l.state_dir = dir_.path() / "tty";
+  l.stdio[0] = l.stdio[1] = l.stdio[2] = slave.get();
+  auto c = knast::platform::create_container(l);
+  slave.reset();
+  c->start();
+  std::string text;
+  char buffer[256];
+  for (ssize_t n; (n = ::read(master.get(), buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+  EXPECT_EQ(wait_status(c->pid()), 0);
+  EXPECT_EQ(text, "is-a-tty\r\nTERM=xterm\r\n");
+  c->teardown();
 }
 
 // The pids of every process in @p init's PID namespace.
