@@ -238,8 +238,11 @@ TEST_F(ContainerLinux, CapabilitiesReduced) {
   EXPECT_EQ(r.out, "CapPrm:\t" + hex + "\nCapEff:\t" + hex + "\nCapBnd:\t" + hex + "\n");
   RunOverrides o;
   o.user = "app";
-  const auto user = run("caps-user", o, {"grep", "^CapEff:", "/proc/self/status"});
-  EXPECT_EQ(user.out, "CapEff:\t0000000000000000\n");  // a non-root user keeps none, as in docker
+  o.no_new_privileges = true;
+  const auto user = run("caps-user", o, {"grep", "-E", "^(CapEff|NoNewPrivs):", "/proc/self/status"});
+  // A non-root user keeps none, as in docker.
+  EXPECT_EQ(user.out, "CapEff:\t0000000000000000\nNoNewPrivs:\t1\n");
+  EXPECT_NE(r.out.find("CapEff"), std::string::npos);
 }
 
 TEST_F(ContainerLinux, ReadOnlyAndReadWriteVolumes) {
@@ -400,7 +403,7 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   e.init_pid = c->pid();
   e.spec = s;
   e.process = s.process;
-  e.process.args = {"sh", "-c", "echo $$ $PPID; hostname; cat /proc/1/comm; id -u; pwd; exit 4"};
+  e.process.args = {"sh", "-c", "echo $$ $PPID; hostname; cat /proc/1/comm; id -u; pwd; grep -c /knast/ /proc/self/cgroup; exit 4"};
   e.process.user.uid = 1000;
   e.process.cwd = "/home/app";
   e.stdio[0] = null_.get();
@@ -413,7 +416,7 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   drain(exec_out.read.get(), exec_err.read.get(), text, errors);
   EXPECT_EQ(wait_status(pid), 4) << errors;
   // Its pid inside is small and not 1; its parent is outside the namespace (0).
-  EXPECT_NE(text.find(" 0\nexec-box\nsleep\n1000\n/home/app\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 0\nexec-box\nsleep\n1000\n/home/app\n1\n"), std::string::npos) << text;
   EXPECT_NE(text.rfind("1 ", 0), 0u) << text;
   // A missing command fails at exec_in_container, with nothing left to reap.
   e.process.args = {"no-such-command"};

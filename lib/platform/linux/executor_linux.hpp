@@ -21,7 +21,7 @@ using knast::detail::UniqueFd;
 // ---- report pipe (child → supervisor) -------------------------------------------------
 
 /// A pipe whose ends are close-on-exec and numbered above stdio (so dup2 onto 0, 1, 2
-/// in the child never overwrites one). [0] reads, [1] writes.
+/// in the child never overwrites one).
 struct Pipe {
   UniqueFd read;   ///< The reading end.
   UniqueFd write;  ///< The writing end.
