@@ -261,6 +261,25 @@ TEST_F(ContainerLinux, ReadOnlyAndReadWriteVolumes) {
   EXPECT_FALSE(fs::exists(ro / "no"));
 }
 
+// A hostile image: a link to a host directory on the way to a mount point. The mount
+// lands inside the root (the link is resolved as if the root were /), never on the host.
+TEST_F(ContainerLinux, MountTargetsStayInsideTheRoot) {
+  const auto host_dir = dir_.path() / "host-side";
+  fs::create_directories(host_dir);
+  fs::create_symlink(host_dir, rootfs() / "escape");
+  const auto volume = dir_.path() / "volume";
+  fs::create_directories(volume);
+  spit(volume / "marker", "in the volume\n");
+  RunOverrides o;
+  o.volumes = {volume.string() + ":/escape/sub:ro"};
+  o.tmpfs = {"/run:size=1m"};
+  const auto r = run("escape", o, {"sh", "-c", "cat /escape/sub/marker; grep -c ' /run tmpfs ' /proc/mounts"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "in the volume\n1\n");
+  EXPECT_FALSE(fs::exists(host_dir / "sub"));                             // nothing made on the host
+  EXPECT_TRUE(fs::is_directory(rootfs() / host_dir.relative_path() / "sub"));  // the mount point, in the root
+}
+
 TEST_F(ContainerLinux, ReadOnlyRoot) {
   RunOverrides o;
   o.read_only = true;
