@@ -220,6 +220,20 @@ TEST_F(ContainerLinux, StandardDevicesAndMounts) {
             "4\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n1\nsys-ro\n0\n0\nproc-sys-ro\n") << r.err;
 }
 
+// A supervisor that blocks or ignores signals (signalfd, SIGPIPE) passes none of that on.
+TEST_F(ContainerLinux, SignalsStartAtTheirDefaults) {
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGCHLD);
+  sigaddset(&block, SIGTERM);
+  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &block, &old_mask), 0);
+  const auto old_pipe = ::signal(SIGPIPE, SIG_IGN);
+  const auto r = run_args("signals", {"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"});
+  ::signal(SIGPIPE, old_pipe);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  EXPECT_EQ(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n") << r.err;
+}
+
 TEST_F(ContainerLinux, EnvCwdUserAndGroups) {
   RunOverrides o;
   o.user = "app";

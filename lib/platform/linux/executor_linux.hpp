@@ -66,8 +66,8 @@ void become_process_user(const RunProcess& process);
 /// without one). @throws Error not_found naming the command and the PATH searched.
 std::string find_executable(const RunProcess& process);
 
-/// Marks every descriptor above stderr close-on-exec, then execve(); returns only on
-/// failure (errno set).
+/// Marks every descriptor above stderr close-on-exec, restores every signal to its
+/// default and unblocks all, then execve(); returns only on failure (errno set).
 void exec_program(const std::string& path, const RunProcess& process) noexcept;
 
 // ---- cgroups (cgroups_linux.cpp) -------------------------------------------------------
