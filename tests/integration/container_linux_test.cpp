@@ -196,9 +196,10 @@ TEST_F(ContainerLinux, SignalDeathIsSeen) {
 TEST_F(ContainerLinux, NamespacesPidOneHostnameHostFilesInvisible) {
   RunOverrides o;
   o.hostname = "knast-box";
-  const auto r = run("ns", o, {"sh", "-c", "echo $$; hostname; ls /; cat /etc/debian_version || echo no-host-file"});
+  const auto r = run("ns", o, {"sh", "-c", "echo $$; hostname; ls /; cat /etc/debian_version || echo no-host-file; "
+                                   "ls /sys/class/net; cat /sys/class/net/lo/flags"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "1\nknast-box\nbin\ndata\ndev\netc\nhome\nproc\nrun\nsys\ntmp\nno-host-file\n");
+  EXPECT_EQ(r.out, "1\nknast-box\nbin\ndata\ndev\netc\nhome\nproc\nrun\nsys\ntmp\nno-host-file\nlo\n0x9\n");  // lo is up
   char host_name[256] = {};
   ::gethostname(host_name, sizeof host_name - 1);
   EXPECT_NE(std::string(host_name), "knast-box");
@@ -232,6 +233,18 @@ TEST_F(ContainerLinux, SignalsStartAtTheirDefaults) {
   ::signal(SIGPIPE, old_pipe);
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   EXPECT_EQ(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n") << r.err;
+}
+
+// With the host's network a fresh sysfs still comes, read-only: never the host's /sys
+// with its cgroup submounts.
+TEST_F(ContainerLinux, HostNetworkKeepsAFreshReadOnlySysfs) {
+  RunOverrides o;
+  o.host_network = true;
+  const auto r = run("hostnet", o,
+                     {"sh", "-c", "ls /sys/fs/cgroup | wc -l; touch /sys/x 2>/dev/null || echo sys-ro; ls /sys/class/net | grep -c ."});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto host_devices = std::distance(fs::directory_iterator("/sys/class/net"), fs::directory_iterator{});
+  EXPECT_EQ(r.out, "0\nsys-ro\n" + std::to_string(host_devices) + "\n");
 }
 
 TEST_F(ContainerLinux, EnvCwdUserAndGroups) {

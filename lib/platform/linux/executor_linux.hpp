@@ -43,9 +43,8 @@ bool await_report(int fd);
 /// In the child, in its new mount namespace: makes the mounts of @p spec inside the root
 /// (every target resolved inside it), the standard devices and /dev links when /dev is a
 /// mount of its own, masked and read-only paths, creates the working directory, then
-/// pivot_root into it and mounts the root read-only when asked. @p new_netns: sysfs is
-/// mounted (it shows the mounting namespace's network devices) rather than bound from the host.
-void enter_root(const RunSpec& spec, bool new_netns);
+/// pivot_root into it and mounts the root read-only when asked.
+void enter_root(const RunSpec& spec);
 
 // ---- the process (process_linux.cpp) ---------------------------------------------------
 
