@@ -2,11 +2,14 @@
 #pragma once
 
 #include <knast/image_store.hpp>
+#include <knast/rootfs.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
+#include <vector>
 
 namespace knast::cli {
 
@@ -20,6 +23,27 @@ struct Globals {
 
 /// A size as docker prints it: 1000-based units, three significant digits ("1.23MB").
 std::string human_size(std::int64_t bytes);
+
+/// Flags of the commands that make container roots.
+struct DriverFlags {
+  std::string driver = "directory";
+  std::string zfs_dataset;
+};
+/// Adds --driver and --zfs-dataset to @p cmd.
+void add_driver_flags(CLI::App* cmd, DriverFlags& flags);
+/// The chain cache with the driver @p flags name.
+Rootfs open_rootfs(const Globals& globals, const DriverFlags& flags);
+
+/// How an image is brought into the chain cache.
+struct UnpackFlags {
+  std::string platform;
+  bool pull = false;
+  std::vector<std::string> insecure;
+  DriverFlags driver;
+  std::ostream* progress = nullptr;  ///< Where "layer i/n" lines go; nullptr: stdout.
+};
+/// Unpacks @p image (pulling it first, pipelined, with --pull) and returns the chain.
+UnpackResult unpack_image(const Globals& globals, Rootfs& rootfs, const std::string& image, const UnpackFlags& flags);
 
 /// Adds `version`, `info`, `ref`, `digest` and `validate` to @p app.
 void add_core_commands(CLI::App& app, const Globals& globals);
@@ -39,5 +63,9 @@ void add_layer_commands(CLI::App& app);
 
 /// Adds the Linuxulator commands (brand, platform) to @p app.
 void add_linuxulator_commands(CLI::App& app, const Globals& globals);
+
+/// Adds the container commands (run, create, start, ps, stop, kill, rm, exec, logs, wait)
+/// to @p app; `inspect` (an image command) also shows containers.
+void add_container_commands(CLI::App& app, const Globals& globals);
 
 }  // namespace knast::cli

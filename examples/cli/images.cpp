@@ -3,6 +3,7 @@
 
 #include <knast/error.hpp>
 #include <knast/image_store.hpp>
+#include <knast/jail.hpp>
 #include <knast/layout.hpp>
 
 #include <fmt/format.h>
@@ -27,6 +28,15 @@ std::string human_size(std::int64_t bytes) {
 namespace {
 
 std::string short_id(const Digest& digest) { return digest.hex().substr(0, 12); }
+
+/// The container @p name names, if one does (containers before images, as docker does).
+std::optional<Jail> find_container(const Globals& globals, const std::string& name) {
+  try {
+    return Jail::open(globals.state_root(), name);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
 
 void add_images(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("images", "List the images in the store");
@@ -76,12 +86,16 @@ void add_rmi(CLI::App& app, const Globals& globals) {
 }
 
 void add_inspect(CLI::App& app, const Globals& globals) {
-  auto* cmd = app.add_subcommand("inspect", "Print an image's manifest and config as JSON");
+  auto* cmd = app.add_subcommand("inspect", "Print a container's state and config, or an image's manifest and config, as JSON");
   auto name = std::make_shared<std::string>();
   auto platform = std::make_shared<std::string>();
-  cmd->add_option("image", *name, "Name or digest")->required();
+  cmd->add_option("name", *name, "Container id or name, or image name or digest")->required();
   cmd->add_option("--platform", *platform, "Platform to pick from a multi-platform image (default: this host's)");
   cmd->callback([&globals, name, platform] {
+    if (const auto container = find_container(globals, *name)) {
+      std::cout << "{\"state\": " << to_json(container->state()) << ", \"config\": " << to_json(container->spec()) << "}\n";
+      return;
+    }
     std::optional<Platform> wanted;
     if (!platform->empty()) wanted = Platform::parse(*platform);
     std::cout << to_json(globals.open_store().resolve(*name, wanted)) << '\n';

@@ -32,9 +32,12 @@ int main(int argc, char** argv) {
   knast::cli::add_rootfs_commands(app, globals);
   knast::cli::add_layer_commands(app);
   knast::cli::add_linuxulator_commands(app, globals);
+  knast::cli::add_container_commands(app, globals);
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {  // a command's own exit code (run, exec: the container's)
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     int status = app.exit(e);
     return status == 0 ? 0 : 2;

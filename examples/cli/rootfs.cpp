@@ -15,22 +15,8 @@
 #include <memory>
 
 namespace knast::cli {
-namespace {
 
 namespace fs = std::filesystem;
-
-/// Flags of the commands that make container roots.
-struct DriverFlags {
-  std::string driver = "directory";
-  std::string zfs_dataset;
-};
-
-void add_driver_flags(CLI::App* cmd, DriverFlags& flags) {
-  cmd->add_option("--driver", flags.driver, "Snapshot driver: directory, overlay (Linux) or zfs")
-      ->envname("KNAST_SNAPSHOT_DRIVER");
-  cmd->add_option("--zfs-dataset", flags.zfs_dataset, "zfs: the dataset to work under (e.g. zroot/knast)")
-      ->envname("KNAST_ZFS_DATASET");
-}
 
 Rootfs open_rootfs(const Globals& globals, const DriverFlags& flags) {
   RootfsOptions options;
@@ -38,6 +24,8 @@ Rootfs open_rootfs(const Globals& globals, const DriverFlags& flags) {
   options.zfs_dataset = flags.zfs_dataset;
   return Rootfs::open(StateLayout(globals.state_root()), options);
 }
+
+namespace {
 
 /// A container id for the root at @p dir: its name made safe, and a hash of the absolute
 /// path so two folders of one name get different ids.
@@ -55,20 +43,21 @@ std::string id_for_directory(const fs::path& dir) {
   return name.empty() ? "dir-" + hash : name + "-" + hash;
 }
 
-/// What `unpack` takes besides the image and the folder.
-struct UnpackFlags {
-  std::string platform;
-  bool pull = false;
-  std::vector<std::string> insecure;
-  DriverFlags driver;
-};
+}  // namespace
 
-/// Unpacks @p image (pulling it first, pipelined, with --pull) and returns the chain.
+void add_driver_flags(CLI::App* cmd, DriverFlags& flags) {
+  cmd->add_option("--driver", flags.driver, "Snapshot driver: directory, overlay (Linux) or zfs")
+      ->envname("KNAST_SNAPSHOT_DRIVER");
+  cmd->add_option("--zfs-dataset", flags.zfs_dataset, "zfs: the dataset to work under (e.g. zroot/knast)")
+      ->envname("KNAST_ZFS_DATASET");
+}
+
 UnpackResult unpack_image(const Globals& globals, Rootfs& rootfs, const std::string& image, const UnpackFlags& flags) {
   UnpackOptions options;
   if (!flags.platform.empty()) options.platform = Platform::parse(flags.platform);
-  options.progress = [](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
-    std::cout << fmt::format("layer {}/{} {} {}\n", i + 1, n, diff_id.string(), cached ? "cached" : "applying");
+  std::ostream& out = flags.progress != nullptr ? *flags.progress : std::cout;
+  options.progress = [&out](std::size_t i, std::size_t n, const Digest& diff_id, bool cached) {
+    out << fmt::format("layer {}/{} {} {}\n", i + 1, n, diff_id.string(), cached ? "cached" : "applying");
   };
   ImageStore store = globals.open_store();
   if (!flags.pull) return rootfs.unpack(store, image, options);
@@ -79,6 +68,8 @@ UnpackResult unpack_image(const Globals& globals, Rootfs& rootfs, const std::str
   pull.platform = options.platform;
   return pull_and_unpack(registry, Reference::parse(image), store, rootfs, pull, options).unpack;
 }
+
+namespace {
 
 void add_unpack(CLI::App& app, const Globals& globals) {
   auto* cmd = app.add_subcommand("unpack", "Unpack an image of the store and make a container root of it at DIR");

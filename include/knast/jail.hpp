@@ -43,9 +43,10 @@ struct KNAST_API JailPlanOptions {
   std::string container_id;
   /// The root on the host (absolute); empty: the RunSpec's root.path.
   std::string root_path;
-  /// The image's platform: for a Linux image (annotation::linux_emulation "true") it picks
-  /// the Linux ABI module (linux64 or linux).
-  Platform image{"freebsd", "amd64", "", "", {}};
+  /// The image's platform: for a Linux image it picks the Linux ABI module (linux64 or
+  /// linux). Empty (no os): the spec's annotation::image_platform, else amd64 of the kind
+  /// annotation::linux_emulation says (linux/amd64 when "true", freebsd/amd64 otherwise).
+  Platform image;
   /// The tree holds 32-bit binaries (LinuxEmulationOptions::include_32bit).
   bool include_32bit = false;
 };
@@ -64,7 +65,10 @@ struct KNAST_API JailPlan {
   std::string name;  ///< The jail's name, jail_name() of the container id.
   std::string path;  ///< The root on the host.
   /// jail_set(2) parameters in the order they are passed (JAIL_CREATE); `name`, `path`
-  /// and `persist` included.
+  /// and `persist` included. Values as jail_set(2) takes them (jailsys parameters such as
+  /// `ip4` or `vnet` as integers: 0 disable, 1 new, 2 inherit), except `ip4.addr` and
+  /// `ip6.addr`: a comma-separated address list the executor packs into in_addr/in6_addr
+  /// arrays.
   std::vector<std::pair<std::string, JailParamValue>> params;
   std::vector<KernelModule> kernel_modules;   ///< Host modules needed (Linux images), load order.
   std::optional<DevfsRuleset> devfs_ruleset;  ///< A ruleset knast defines before mounting /dev.
@@ -180,6 +184,10 @@ struct KNAST_API JailOptions {
   /// The supervisor program; empty: find_supervisor().
   std::filesystem::path supervisor;
 };
+
+/// A new random container id: 64 hex digits, as docker makes them. Callers that make the
+/// container's root first (Rootfs::create() under the same id) take one from here.
+KNAST_API std::string new_container_id();
 
 /// The supervisor program Jail::create() runs: $KNAST_SHIM if set, else `knast-shim` in
 /// the library's own directory (build tree), else in the installed libexec directory.

@@ -81,6 +81,10 @@ inline constexpr std::string_view rctl = "org.knast.freebsd.rctl";
 inline constexpr std::string_view ip4_addresses = "org.knast.freebsd.ip4.addr";
 /// The jail's IPv6 addresses (jail parameter `ip6.addr`), as for ip4_addresses.
 inline constexpr std::string_view ip6_addresses = "org.knast.freebsd.ip6.addr";
+/// The image's platform, "os/architecture[/variant]" ("linux/amd64"): make_run_spec()
+/// writes it for a FreeBSD host, and the FreeBSD executor picks the Linux ABI module
+/// (linux64 or linux) from it. Absent: plan_freebsd_jail() assumes amd64.
+inline constexpr std::string_view image_platform = "org.knast.image.platform";
 }  // namespace annotation
 
 /// One POSIX resource limit of the process (`process.rlimits[]`).

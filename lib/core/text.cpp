@@ -1,6 +1,9 @@
 #include "core/text.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace knast {
 inline namespace v0 {
@@ -22,6 +25,8 @@ std::string quote_untrusted(std::string_view text, std::size_t max_chars) {
   out += text.size() > max_chars ? "\"..." : "\"";
   return out;
 }
+
+std::string now_rfc3339() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 
 std::string unescape_mountinfo(std::string_view field) {
   std::string out;

@@ -8,6 +8,7 @@
 // not one, or a truncated one, is refused before any name points at it.
 #include <knast/image_store.hpp>
 
+#include "core/text.hpp"
 #include "image_store/archive_layer.hpp"
 #include "image_store/config_changes.hpp"
 #include "image_store/store_files.hpp"
@@ -21,8 +22,6 @@ namespace knast {
 inline namespace v0 {
 namespace {
 
-std::string now_rfc3339() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
-
 }  // namespace
 
 ResolvedImage ImageStore::import_rootfs(const std::filesystem::path& tarball, const Reference& name,
@@ -32,7 +31,7 @@ ResolvedImage ImageStore::import_rootfs(const std::filesystem::path& tarball, co
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("name {} has a digest; an imported image can only be named by a tag", name.string()));
     // Changes are checked before the (possibly large) tarball is read.
-    ImageConfig config = detail::make_import_config(options, now_rfc3339(), "Imported from " + tarball.filename().string());
+    ImageConfig config = detail::make_import_config(options, detail::now_rfc3339(), "Imported from " + tarball.filename().string());
     const StoreLease held = lease();
     detail::FileSource source(tarball);
     detail::LayerExpectations expect;

@@ -3,6 +3,7 @@
 #include "core/text.hpp"
 
 #include <knast/error.hpp>
+#include <knast/platform.hpp>
 #include <knast/run_spec.hpp>
 
 #include <fmt/format.h>
@@ -71,6 +72,17 @@ bool is_release(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
+// "os/architecture[/variant]": both named, so the value never depends on the reading host.
+bool is_platform(std::string_view text) {
+  if (text.find('/') == std::string_view::npos) return false;
+  try {
+    const Platform platform = Platform::parse(text);
+    return !platform.os.empty() && !platform.architecture.empty();
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 void check_knast_annotations(const std::map<std::string, std::string>& annotations) {
@@ -87,6 +99,8 @@ void check_knast_annotations(const std::map<std::string, std::string>& annotatio
       if (!is_address_list(value, AF_INET)) bad(name, value, "comma-separated IPv4 addresses");
     } else if (name == annotation::ip6_addresses) {
       if (!is_address_list(value, AF_INET6)) bad(name, value, "comma-separated IPv6 addresses");
+    } else if (name == annotation::image_platform) {
+      if (!is_platform(value)) bad(name, value, "a platform os/architecture[/variant] (\"linux/amd64\")");
     }
   }
 }

@@ -132,11 +132,18 @@ LinuxConfig linux_config(const RunOverrides& o, const Limits& limits) {
   return c;
 }
 
+// Networking: the host's stack (ip4/ip6 inherit), or docker's "none": a network stack of
+// its own with only a loopback interface (vnet=new; the executor brings lo0 up). An
+// address list (annotation::ip4_addresses/ip6_addresses) replaces vnet with addresses of
+// the host's stack (ip4/ip6=new), set in make_run_spec() once the annotations are known.
 FreeBsdConfig freebsd_config(const RunOverrides& o, bool has_hostname) {
   FreeBsdJail jail;
   if (has_hostname) jail.host = SharingMode::new_;
-  jail.ip4 = o.host_network ? SharingMode::inherit : SharingMode::disable;
-  jail.ip6 = o.host_network ? SharingMode::inherit : SharingMode::disable;
+  if (o.host_network) {
+    jail.ip4 = jail.ip6 = SharingMode::inherit;
+  } else {
+    jail.vnet = SharingMode::new_;
+  }
   jail.sysvmsg = jail.sysvsem = jail.sysvshm = SharingMode::new_;
   jail.enforce_statfs = 2;
   return FreeBsdConfig{{}, std::move(jail)};
@@ -174,6 +181,8 @@ std::map<std::string, std::string> knast_annotations(const ImageConfig& image, s
   std::map<std::string, std::string> out;
   if (host_os == "freebsd") {
     if (image.os == "linux") out[std::string(annotation::linux_emulation)] = "true";
+    out[std::string(annotation::image_platform)] =
+        Platform{image.os, image.architecture, image.variant.value_or(""), "", {}}.string();
     if (o.linux_osrelease) out[std::string(annotation::linux_osrelease)] = *o.linux_osrelease;
     if (auto rules = rctl_rules(limits); !rules.empty()) out[std::string(annotation::rctl)] = std::move(rules);
   }
@@ -243,9 +252,19 @@ RunSpec make_run_spec(const ImageConfig& image, const fs::path& rootfs, const Ru
   spec.annotations = knast_annotations(image, host_os, limits, o);
   if (spec.freebsd_config) {
     // An address list implies the jail's own addresses (jail(8): ip4.addr implies ip4=new).
+    // A vnet jail cannot have address restrictions (jail(2)), so addresses mean the host's
+    // stack, and a family without addresses is disabled.
     auto& jail = *spec.freebsd_config->jail;
-    if (spec.annotations.contains(std::string(annotation::ip4_addresses))) jail.ip4 = SharingMode::new_;
-    if (spec.annotations.contains(std::string(annotation::ip6_addresses))) jail.ip6 = SharingMode::new_;
+    const bool has_ip4 = spec.annotations.contains(std::string(annotation::ip4_addresses));
+    const bool has_ip6 = spec.annotations.contains(std::string(annotation::ip6_addresses));
+    if ((has_ip4 || has_ip6) && !o.host_network) {
+      jail.vnet.reset();
+      jail.ip4 = has_ip4 ? SharingMode::new_ : SharingMode::disable;
+      jail.ip6 = has_ip6 ? SharingMode::new_ : SharingMode::disable;
+    } else if (o.host_network) {
+      if (has_ip4) jail.ip4 = SharingMode::new_;
+      if (has_ip6) jail.ip6 = SharingMode::new_;
+    }
   }
   return spec;
 }

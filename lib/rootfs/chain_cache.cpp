@@ -1,5 +1,6 @@
 #include "rootfs/chain_cache.hpp"
 
+#include "core/text.hpp"
 #include "image_store/archive_io.hpp"
 #include "image_store/archive_paths.hpp"
 #include "image_store/posix_io.hpp"
@@ -93,7 +94,6 @@ std::vector<ChainInfo> read_chains(const RootfsPaths& paths) {
   return out;
 }
 
-std::string now_rfc3339() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 
 std::uint64_t tree_content_bytes(const std::filesystem::path& root) {
   std::uint64_t total = 0;
@@ -212,7 +212,7 @@ UnpackResult ChainUnpack::finish() {
   info.chain_id = chain_id();
   info.diff_ids = diff_ids_;
   info.size = tree_content_bytes(build_->tree());
-  info.created = now_rfc3339();
+  info.created = detail::now_rfc3339();
   const auto json_file = build_->dir / "chain.json";
   replace_file(json_file, build_->dir / ".chain.json.tmp", chain_json(info));
   driver_.publish_chain(*build_, info.chain_id);  // false: another process was first, theirs is kept

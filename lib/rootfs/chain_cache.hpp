@@ -31,9 +31,6 @@ std::optional<ChainInfo> read_chain(const RootfsPaths& paths, const Digest& chai
 /// Every complete chain, sorted by chain ID, without their containers.
 std::vector<ChainInfo> read_chains(const RootfsPaths& paths);
 
-/// The current time as RFC 3339 UTC, to the second.
-std::string now_rfc3339();
-
 /// Bytes of regular file content under @p root, each inode once; never follows links.
 std::uint64_t tree_content_bytes(const std::filesystem::path& root);
 

@@ -222,6 +222,11 @@ const std::vector<BadCase> bad_cases = {
        d["annotations"] = {{"org.knast.freebsd.linux.osrelease", "5.x"}};
      },
      "org.knast.freebsd.linux.osrelease = \"5.x\": expected a kernel release"},
+    {"bad image platform",
+     [](Json& d) {
+       d["annotations"] = {{"org.knast.image.platform", "linux"}};
+     },
+     "org.knast.image.platform = \"linux\": expected a platform os/architecture"},
 };
 
 TEST(RunSpecJson, RefusesBadDocumentsNamingTheField) {

@@ -93,8 +93,12 @@ TEST(RunSpecMake, FreeBsdSpecForANativeImage) {
   EXPECT_FALSE(spec.process.capabilities);
   EXPECT_FALSE(spec.linux_config);
   EXPECT_EQ(spec.annotations,
-            (std::map<std::string, std::string>{{"org.knast.freebsd.rctl", "memoryuse:deny=268435456"}}));
-  EXPECT_EQ(spec.freebsd_config->jail->ip4, knast::SharingMode::disable);
+            (std::map<std::string, std::string>{{"org.knast.freebsd.rctl", "memoryuse:deny=268435456"},
+                                                {"org.knast.image.platform", "freebsd/amd64"}}));
+  // docker's "none": a network stack of its own with only a loopback.
+  EXPECT_EQ(spec.freebsd_config->jail->vnet, knast::SharingMode::new_);
+  EXPECT_FALSE(spec.freebsd_config->jail->ip4);
+  EXPECT_FALSE(spec.freebsd_config->jail->ip6);
 }
 
 TEST(RunSpecMake, TmpfsOnDevShmReplacesTheStandardOne) {
