@@ -83,6 +83,7 @@ const knast_error* knast_last_error(void) {
 
 const char* knast_status_name(knast_status status) {
   if (status == KNAST_ENOMEM) return "out_of_memory";
+  if (status == KNAST_ETIMEDOUT) return "timed_out";
   for (const auto& [kind, code] : status_table)
     if (code == status) return knast::to_string(kind).data();  // the names are literals
   return "unknown";

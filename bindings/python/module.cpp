@@ -9,4 +9,7 @@ PYBIND11_MODULE(_knast, m) {
   knast::python::bind_registry(m);
   knast::python::bind_rootfs(m);
   knast::python::bind_linuxulator(m);
+  knast::python::bind_run_spec(m);
+  knast::python::bind_jail_plan(m);
+  knast::python::bind_jail(m);
 }

@@ -95,7 +95,8 @@ KNAST_API std::string jail_name(std::string_view container_id);
 /// and the process. Pure: the same everywhere, golden-tested.
 /// @throws Error invalid_argument for what a FreeBSD host cannot do (a Linux-only mount
 ///         type, a bind mount of a UNIX socket is not detectable here and is refused at
-///         run time), unsupported for an image platform the Linuxulator does not run.
+///         run time), unsupported for an image platform the Linuxulator does not run, a
+///         `freebsd.jail.parent` or a read-only root (not supported on FreeBSD yet).
 KNAST_API JailPlan plan_freebsd_jail(const RunSpec& spec, const JailPlanOptions& options);
 
 /// The plan as JSON (fixed key order; golden files hold this).

@@ -48,7 +48,8 @@ enum knast_status_code {
   KNAST_EBUSY = -11,        /**< A lock or resource is held by someone else. */
   KNAST_ELIMIT = -12,       /**< A size or count limit was reached. */
   KNAST_EIO = -13,          /**< An operating-system call failed. */
-  KNAST_ENOMEM = -14        /**< Out of memory. */
+  KNAST_ENOMEM = -14,       /**< Out of memory. */
+  KNAST_ETIMEDOUT = -15     /**< A wait ended before what it waited for (knast_jail_wait()). */
 };
 
 /** What went wrong in the last failed call on this thread. */
@@ -723,7 +724,8 @@ KNAST_EXTERN knast_status knast_linux_plan_options_init(knast_linux_plan_options
 /** Renderings of the plan (knast_linux_plan()). */
 enum knast_plan_format {
   KNAST_PLAN_JSON = 1, /**< JSON, keys in a fixed order. */
-  KNAST_PLAN_TEXT = 2  /**< kldload lines, devfs.rules, mount commands, jail.conf parameters, files. */
+  KNAST_PLAN_TEXT = 2, /**< kldload lines, devfs.rules, mount commands, jail.conf parameters, files. */
+  KNAST_PLAN_JAIL_CONF = 3 /**< A jail.conf(5) stanza (knast_plan_freebsd_jail() only). */
 };
 
 /**
@@ -748,6 +750,296 @@ KNAST_EXTERN knast_status knast_linux_prepare_root(const char *root, const char 
  */
 KNAST_EXTERN knast_status knast_linux_preflight(const char *root, const char *image_platform,
                                                 const knast_linux_plan_options *opts, int load_modules);
+
+/* ---- RunSpec ------------------------------------------------------------------------ */
+
+/** One POSIX resource limit (docker `--ulimit`), for ::knast_run_overrides. */
+typedef struct knast_rlimit {
+  const char *type; /**< "RLIMIT_NOFILE", "RLIMIT_NPROC", ... */
+  uint64_t hard;    /**< The ceiling (UINT64_MAX is unlimited). */
+  uint64_t soft;    /**< The value in force, at most @ref hard. */
+} knast_rlimit;
+
+/** ::knast_run_overrides::pids_limit: not given. */
+#define KNAST_PIDS_LIMIT_UNSET INT64_MIN
+
+/**
+ * What a caller adds to, or changes in, an image's config to run it: the options of
+ * `docker run` (knast::RunOverrides). NULL strings and empty lists leave the image's
+ * values. Initialise with #KNAST_RUN_OVERRIDES_INIT.
+ */
+typedef struct knast_run_overrides {
+  unsigned int version;           /**< #KNAST_RUN_OVERRIDES_VERSION */
+  const char *container_id;       /**< The container's id (its first 12 characters are the default hostname), or NULL. */
+  const char *image_ref;          /**< The image's name, for messages only, or NULL. */
+  const char *host_os;            /**< "linux" or "freebsd"; NULL for this host's. */
+  const char *const *args;        /**< The command: replaces the image's Cmd; none (0 entries) keeps it. */
+  size_t arg_count;               /**< Entries in @ref args. */
+  int set_entrypoint;             /**< Nonzero: @ref entrypoint replaces the image's Entrypoint (docker `--entrypoint`). */
+  const char *const *entrypoint;  /**< The entrypoint; with 0 entries it is cleared but the image's Cmd kept. */
+  size_t entrypoint_count;        /**< Entries in @ref entrypoint; one "" entry is `--entrypoint ""`. */
+  const char *const *env;         /**< `-e`: "NAME=value" sets NAME, "NAME" alone removes it. */
+  size_t env_count;               /**< Entries in @ref env. */
+  const char *workdir;            /**< `-w`: absolute working directory, or NULL. */
+  const char *user;               /**< `-u`: "name", "uid", "uid:gid", ..., or NULL. */
+  const char *hostname;           /**< `--hostname`, or NULL. */
+  int terminal;                   /**< Nonzero: `-t`, a pseudo-terminal (and TERM=xterm). */
+  int read_only;                  /**< Nonzero: `--read-only` root. */
+  int no_new_privileges;          /**< Nonzero: `--security-opt no-new-privileges`. */
+  int host_network;               /**< Nonzero: `--network host`; 0: an own, empty network stack. */
+  const char *const *volumes;     /**< `-v`: "SRC:DST[:ro|rw]" bind mounts. */
+  size_t volume_count;            /**< Entries in @ref volumes. */
+  const char *const *tmpfs;       /**< `--tmpfs`: "DST[:options]". */
+  size_t tmpfs_count;             /**< Entries in @ref tmpfs. */
+  const char *memory;             /**< `--memory`: "512m", "1g", ..., or NULL. */
+  int64_t pids_limit;             /**< `--pids-limit` (0 or less: unlimited), or #KNAST_PIDS_LIMIT_UNSET. */
+  const char *cpus;               /**< `--cpus`: "1.5", or NULL. */
+  uint64_t cpu_shares;            /**< `--cpu-shares` (Linux only); 0: not given. */
+  const knast_rlimit *rlimits;    /**< `--ulimit`: resource limits of the process. */
+  size_t rlimit_count;            /**< Entries in @ref rlimits. */
+  const char *linux_osrelease;    /**< The Linux release a Linux image sees on FreeBSD ("5.15.0"), or NULL. */
+  const char *const *annotations; /**< Extra annotations as "KEY=VALUE" (they replace knast's of that key). */
+  size_t annotation_count;        /**< Entries in @ref annotations. */
+} knast_run_overrides;
+
+/** The current version of ::knast_run_overrides. */
+#define KNAST_RUN_OVERRIDES_VERSION 1
+/** Default ::knast_run_overrides: the image as it is. */
+#define KNAST_RUN_OVERRIDES_INIT                                                                                  \
+  {KNAST_RUN_OVERRIDES_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0, NULL, \
+   0, NULL, 0, NULL, KNAST_PIDS_LIMIT_UNSET, NULL, 0, NULL, 0, NULL, NULL, 0}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_run_overrides_init(knast_run_overrides *opts, unsigned int version);
+
+/**
+ * Makes the OCI runtime config (`config.json` text) of a container of the image whose
+ * config is @p image_config_json, with its root filesystem at @p rootfs, by docker's
+ * rules (knast::make_run_spec(): the user is resolved against the root's own
+ * /etc/passwd). Free @p out with knast_string_free().
+ * @param overrides NULL to run the image as it is.
+ * @return #KNAST_EINVALID (a bad config or override, no command at all),
+ *         #KNAST_ENOTFOUND (a user or group the image does not have), #KNAST_EUNSUPPORTED.
+ */
+KNAST_EXTERN knast_status knast_make_run_spec(char **out, const char *image_config_json, const char *rootfs,
+                                              const knast_run_overrides *overrides);
+
+/**
+ * As knast_make_run_spec(), with the config of the image @p image (a name or digest in
+ * @p store; from an index, the entry for @p platform, or the host's when NULL).
+ */
+KNAST_EXTERN knast_status knast_make_run_spec_from_store(char **out, knast_image_store *store, const char *image,
+                                                         const char *platform, const char *rootfs,
+                                                         const knast_run_overrides *overrides);
+
+/**
+ * Validates the runtime config @p config_json and writes it back in knast's form
+ * (indented, keys sorted, only what knast models). @p ignored, if not NULL, receives the
+ * JSON paths of the properties knast does not model, one per line ("linux.seccomp"; an
+ * empty string for none). Free both with knast_string_free().
+ * @return #KNAST_EINVALID naming the bad field, #KNAST_EUNSUPPORTED (another major
+ *         ociVersion), #KNAST_ELIMIT (too large).
+ */
+KNAST_EXTERN knast_status knast_run_spec_normalize(char **out, char **ignored, const char *config_json);
+
+/**
+ * Validates @p config_json and writes it as `config.json` of the bundle directory @p dir
+ * (created if missing; its parent must exist), atomically. The root filesystem is not touched.
+ */
+KNAST_EXTERN knast_status knast_write_bundle(const char *dir, const char *config_json);
+
+/**
+ * Reads and validates `config.json` of the bundle directory @p dir; @p out receives it in
+ * knast's form (free with knast_string_free()). @return #KNAST_ENOTFOUND without one.
+ */
+KNAST_EXTERN knast_status knast_read_bundle(char **out, const char *dir);
+
+/* ---- FreeBSD jail plan --------------------------------------------------------------- */
+
+/** Options of knast_plan_freebsd_jail(). Initialise with #KNAST_JAIL_PLAN_OPTIONS_INIT. */
+typedef struct knast_jail_plan_options {
+  unsigned int version;       /**< #KNAST_JAIL_PLAN_OPTIONS_VERSION */
+  const char *container_id;   /**< The container's id (required); the jail is named after it. */
+  const char *root_path;      /**< The root on the host, or NULL for the config's root.path. */
+  const char *image_platform; /**< The image's platform ("linux/amd64"), or NULL for the config's own
+                                   (annotation org.knast.image.platform; else amd64 of the kind its
+                                   org.knast.freebsd.linux annotation says). */
+  int include_32bit;          /**< Nonzero: the tree holds 32-bit Linux binaries too. */
+} knast_jail_plan_options;
+
+/** The current version of ::knast_jail_plan_options. */
+#define KNAST_JAIL_PLAN_OPTIONS_VERSION 1
+/** Default ::knast_jail_plan_options (a container id must still be set). */
+#define KNAST_JAIL_PLAN_OPTIONS_INIT {KNAST_JAIL_PLAN_OPTIONS_VERSION, NULL, NULL, NULL, 0}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_jail_plan_options_init(knast_jail_plan_options *opts, unsigned int version);
+
+/**
+ * The plan for running the runtime config @p config_json on a FreeBSD host
+ * (knast::plan_freebsd_jail(): jail parameters, kernel modules, devfs ruleset, mounts,
+ * files, rctl rules, the process, every step) — what `--dry-run` prints. Pure: works on
+ * any host. Free @p out with knast_string_free().
+ * @param format #KNAST_PLAN_JSON, #KNAST_PLAN_TEXT (the `--dry-run` text) or
+ *        #KNAST_PLAN_JAIL_CONF (a jail.conf(5) stanza).
+ * @param opts required: its container_id names the jail.
+ * @return #KNAST_EINVALID (bad JSON, what a FreeBSD host cannot do),
+ *         #KNAST_EUNSUPPORTED (an image platform the Linuxulator does not run).
+ */
+KNAST_EXTERN knast_status knast_plan_freebsd_jail(char **out, const char *config_json, uint32_t format,
+                                                  const knast_jail_plan_options *opts);
+
+/** The jail name of a container: "knast-" and the first 12 characters of @p container_id. */
+KNAST_EXTERN knast_status knast_jail_name(char **out, const char *container_id);
+
+/* ---- Containers (Jail) -------------------------------------------------------------- */
+
+/** One container of a state root (see knast::Jail). A handle: freeing it changes nothing. */
+typedef struct knast_jail knast_jail;
+
+/** Where a container's standard input, output and error go (knast::StdioMode). */
+enum knast_stdio_mode {
+  KNAST_STDIO_INHERIT = 0, /**< The caller's own descriptors 0, 1 and 2. */
+  KNAST_STDIO_FDS = 1,     /**< The descriptors in ::knast_stdio::fds. */
+  KNAST_STDIO_NULL = 2,    /**< /dev/null for all three. */
+  KNAST_STDIO_LOG = 3      /**< stdout and stderr into the container's log (knast_jail_read_logs()). */
+};
+
+/** How a container's (or an exec'd process's) stdio is connected. */
+typedef struct knast_stdio {
+  uint32_t mode; /**< A ::knast_stdio_mode. */
+  int fds[3];    /**< #KNAST_STDIO_FDS: descriptors for 0, 1 and 2 (duplicated; the caller keeps its own); -1: /dev/null. */
+} knast_stdio;
+
+/** Default ::knast_stdio: the caller's own descriptors. */
+#define KNAST_STDIO_INIT {KNAST_STDIO_INHERIT, {-1, -1, -1}}
+
+/** Options of knast_jail_create(). Initialise with #KNAST_JAIL_OPTIONS_INIT. */
+typedef struct knast_jail_options {
+  unsigned int version;   /**< #KNAST_JAIL_OPTIONS_VERSION */
+  const char *state_root; /**< The state root (required; containers/ lives under it). */
+  const char *id;         /**< The id, or NULL for a new random one. */
+  const char *name;       /**< A unique name (docker `--name`), or NULL. */
+  const char *image;      /**< The image's name, for display, or NULL. */
+  const char *bundle;     /**< The bundle directory with `config.json` (required). */
+  knast_stdio stdio;      /**< Where the container's stdio goes. */
+  int remove_on_exit;     /**< Nonzero: delete the container once its first process exits (`--rm`). */
+  const char *supervisor; /**< The supervisor program, or NULL to find `knast-shim`. */
+} knast_jail_options;
+
+/** The current version of ::knast_jail_options. */
+#define KNAST_JAIL_OPTIONS_VERSION 1
+/** Default ::knast_jail_options (state_root and bundle must still be set). */
+#define KNAST_JAIL_OPTIONS_INIT {KNAST_JAIL_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, KNAST_STDIO_INIT, 0, NULL}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_jail_options_init(knast_jail_options *opts, unsigned int version);
+
+/**
+ * Makes the container of @p opts (knast::Jail::create()): its supervisor makes the jail
+ * or namespaces, mounts and limits, and the first process, stopped before the program
+ * runs. On return the container is "created"; knast_jail_start() runs it.
+ * @return #KNAST_EINVALID (bad bundle, id or name), #KNAST_EEXISTS (id or name taken),
+ *         #KNAST_ENOTFOUND (no root, no executable), #KNAST_EUNSUPPORTED — and nothing is
+ *         left behind.
+ */
+KNAST_EXTERN knast_status knast_jail_create(knast_jail **out, const knast_jail_options *opts);
+
+/**
+ * Opens the container @p id_or_name (a full id, a unique id prefix, or a name) of
+ * @p state_root. @return #KNAST_ENOTFOUND.
+ */
+KNAST_EXTERN knast_status knast_jail_open(knast_jail **out, const char *state_root, const char *id_or_name);
+
+/** Frees a handle; the container itself is not touched. NULL is a no-op. */
+KNAST_EXTERN void knast_jail_free(knast_jail *jail);
+
+/** The container's full id. Borrowed; NULL for a NULL handle. */
+KNAST_EXTERN const char *knast_jail_id(const knast_jail *jail);
+
+/**
+ * Every container of @p state_root as a JSON array of states (as knast_jail_state()),
+ * oldest first. Free @p json with knast_string_free().
+ */
+KNAST_EXTERN knast_status knast_jail_list(char **json, const char *state_root);
+
+/**
+ * The container's current state as a JSON object: id, name, image, status ("creating",
+ * "created", "running", "stopped"), pid, bundle, times, exit code and signal once
+ * stopped. Free @p json with knast_string_free().
+ */
+KNAST_EXTERN knast_status knast_jail_state(char **json, const knast_jail *jail);
+
+/** The runtime config the container runs (`config.json` text). Free with knast_string_free(). */
+KNAST_EXTERN knast_status knast_jail_spec(char **json, const knast_jail *jail);
+
+/** Lets the program of a created container run. @return #KNAST_EINVALID unless created. */
+KNAST_EXTERN knast_status knast_jail_start(knast_jail *jail);
+
+/**
+ * Waits until the container's first process has exited. @p exit_code receives its exit
+ * code (128 + N when signal N ended it).
+ * @param timeout_ms how long to wait; negative: as long as it takes.
+ * @return #KNAST_OK, or #KNAST_ETIMEDOUT when @p timeout_ms passed first (@p exit_code
+ *         untouched).
+ */
+KNAST_EXTERN knast_status knast_jail_wait(int *exit_code, const knast_jail *jail, int64_t timeout_ms);
+
+/**
+ * Sends @p signal to the container's first process or, with @p all nonzero, to every
+ * process of it. Not an error once it has stopped.
+ */
+KNAST_EXTERN knast_status knast_jail_kill(knast_jail *jail, int signal, int all);
+
+/**
+ * SIGTERM to the first process, then SIGKILL to every process after @p grace_ms
+ * (negative: the default 10 s). @p exit_code, if not NULL, receives the exit code.
+ */
+KNAST_EXTERN knast_status knast_jail_stop(int *exit_code, knast_jail *jail, int64_t grace_ms);
+
+/**
+ * Runs a further process in the running container and waits for it (docker exec).
+ * @p process_json is a runtime-config `process` object laid over the container's own
+ * process: `{"args": ["sh", "-c", "id"]}` keeps its env, user and cwd;
+ * `{"args": [...], "env": [...], "user": {"uid": 1, "gid": 1}, "cwd": "/tmp"}` replaces them.
+ * @param exit_code receives its exit code.
+ * @param stdio NULL for the caller's own descriptors; #KNAST_STDIO_LOG is refused.
+ * @return #KNAST_EINVALID (bad JSON, not running), #KNAST_ENOTFOUND (no such executable).
+ */
+KNAST_EXTERN knast_status knast_jail_exec(int *exit_code, knast_jail *jail, const char *process_json,
+                                          const knast_stdio *stdio);
+
+/**
+ * Deletes the container: with @p force nonzero a running one is killed first; otherwise
+ * it must be created or stopped. Tears down its mounts, jail or namespaces and limits
+ * and removes its directory; the root filesystem belongs to its maker. The handle stays
+ * to be freed.
+ */
+KNAST_EXTERN knast_status knast_jail_remove(knast_jail *jail, int force);
+
+/**
+ * Receives one chunk of a container's log: @p stream 1 (stdout) or 2 (stderr), @p size
+ * bytes at @p data (not NUL-terminated). Returning nonzero stops reading with
+ * #KNAST_ECANCELLED.
+ */
+typedef int (*knast_log_cb)(int stream, const char *data, size_t size, void *payload);
+
+/**
+ * Reads the log of a #KNAST_STDIO_LOG container in order, calling @p sink per chunk.
+ * With @p follow nonzero it keeps reading until the container has stopped and its
+ * supervisor is gone.
+ */
+KNAST_EXTERN knast_status knast_jail_read_logs(const knast_jail *jail, knast_log_cb sink, void *payload, int follow);
+
+/** A new random container id (64 hex digits, as docker makes them). Free @p out with knast_string_free(). */
+KNAST_EXTERN knast_status knast_new_container_id(char **out);
+
+/**
+ * The supervisor program knast_jail_create() runs by default: $KNAST_SHIM, else
+ * `knast-shim` beside the library, else in the libexec directory. Free @p out with
+ * knast_string_free(). @return #KNAST_ENOTFOUND naming the places looked at.
+ */
+KNAST_EXTERN knast_status knast_jail_find_supervisor(char **out);
 
 #ifdef __cplusplus
 }

@@ -307,7 +307,8 @@ struct KNAST_API RunOverrides {
   /// `--security-opt no-new-privileges`.
   bool no_new_privileges = false;
   /// Network: false gives the container its own, empty network stack (a Linux network
-  /// namespace; FreeBSD ip4/ip6 disabled); true shares the host's (`--network host`).
+  /// namespace; on FreeBSD a vnet jail, loopback only); true shares the host's
+  /// (`--network host`).
   bool host_network = false;
   /// `-v`: "SRC:DST[:ro|rw]" bind mounts of host directories or files (see parse_volume()).
   std::vector<std::string> volumes;

@@ -333,8 +333,8 @@ void add_module(std::vector<KernelModule>& modules, KernelModule module) {
   if (!present) modules.push_back(std::move(module));
 }
 
-// The mounts: a read-only root (nullfs of the root onto itself), devfs, the Linux mounts
-// the spec does not replace, then the spec's mounts in its order.
+// The mounts: devfs, the Linux mounts the spec does not replace, then the spec's mounts in
+// its order.
 std::vector<MountStep> plan_mounts(const RunSpec& spec, const JailPlan& plan, std::uint32_t devfs_ruleset,
                                    const std::optional<LinuxEmulationPlan>& linux_plan) {
   std::vector<MountStep> spec_mounts;
@@ -347,8 +347,15 @@ std::vector<MountStep> plan_mounts(const RunSpec& spec, const JailPlan& plan, st
   if (spec_targets.contains("/dev"))
     throw Error(ErrorCode::invalid_argument, "mount on \"/dev\": the jail's /dev is devfs with its ruleset");
 
+  // A read-only root would be a nullfs mount of the root onto itself, which nullfs_mount()
+  // may refuse or deadlock on (it unlocks the covered vnode only when that is nullfs);
+  // not verified on a FreeBSD host, so refused rather than guessed.
+  if (spec.root.readonly)
+    throw Error(ErrorCode::unsupported,
+                fmt::format("jail {}: a read-only root (root.readonly, --read-only) is not supported on FreeBSD yet; "
+                            "mount volumes read-only instead",
+                            plan.name));
   std::vector<MountStep> mounts;
-  if (spec.root.readonly) mounts.push_back({"nullfs", plan.path, "/", {}, MountFlags::read_only});
   if (linux_plan) {
     for (const auto& m : linux_plan->mounts)
       if (!spec_targets.contains(m.target)) mounts.push_back(m);
@@ -490,7 +497,7 @@ JailPlan plan_freebsd_jail(const RunSpec& spec, const JailPlanOptions& options) 
   plan.params = jail_params(spec, plan, devfs_ruleset, linux_plan);
   plan.mounts = plan_mounts(spec, plan, devfs_ruleset, linux_plan);
   for (const auto& m : plan.mounts) {
-    if (m.fstype == "nullfs") add_module(plan.kernel_modules, {"nullfs", "nullfs", "nullfs mounts (volumes, read-only root)"});
+    if (m.fstype == "nullfs") add_module(plan.kernel_modules, {"nullfs", "nullfs", "nullfs mounts (volumes)"});
     if (m.fstype == "tmpfs") add_module(plan.kernel_modules, {"tmpfs", "tmpfs", "tmpfs mounts"});
   }
   plan.rctl_rules = rctl_rules(spec, plan.name);

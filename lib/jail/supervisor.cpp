@@ -193,7 +193,16 @@ class ContainerSupervisor {
   // Supervises the created container to its end; returns the exit code.
   int run() {
     relay_->attach_terminal();
-    const int status = supervise(container_->pid(), *relay_, start_.get(), [this] { start(); });
+    int status = 0;
+    try {
+      status = supervise(container_->pid(), *relay_, start_.get(), [this] { start(); });
+    } catch (const std::exception& e) {
+      // Whatever went wrong, the container must not outlive its record: end it, say why.
+      state_.error = std::string("supervisor: ") + e.what();
+      ::kill(container_->pid(), SIGKILL);
+      while (::waitpid(container_->pid(), &status, 0) < 0 && errno == EINTR) {
+      }
+    }
     relay_->drain();
     finish(status);
     return *state_.exit_code;
@@ -205,7 +214,7 @@ class ContainerSupervisor {
       container_->start();
       state_.status = ContainerStatus::running;
       state_.started_at = now_rfc3339();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       state_.error = e.what();
       ::kill(container_->pid(), SIGKILL);
     }
@@ -215,7 +224,7 @@ class ContainerSupervisor {
   void finish(int status) {
     try {
       container_->teardown();
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       state_.error += (state_.error.empty() ? "" : "; ") + std::string("teardown: ") + e.what();
     }
     state_.status = ContainerStatus::stopped;

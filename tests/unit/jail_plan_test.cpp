@@ -1,10 +1,11 @@
 // The FreeBSD jail plan (what --dry-run prints and the FreeBSD executor carries out):
 // golden files for a FreeBSD image, a Linux amd64 image with volumes, limits and
-// addresses, and host networking; each network mode; and the inputs it refuses. The
+// addresses, and host networking with a tmpfs; each network mode; and the inputs it refuses. The
 // RunSpecs come from make_run_spec() with tests/testdata/oci/busybox-config.json and the
 // root tests/testdata/run_spec/rootfs. Regenerate the golden files after an intended
 // change with KNAST_UPDATE_GOLDEN=1 knast_unit_tests --gtest_filter='JailPlan*', then
 // review and commit the diff.
+#include "jail/jail_plan.hpp"
 #include "oci_test_support.hpp"
 
 #include <knast/error.hpp>
@@ -12,8 +13,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -118,8 +122,8 @@ TEST(JailPlanGolden, LinuxImageJailConf) {
 TEST(JailPlanGolden, HostNetworkJson) {
   RunOverrides o = on_freebsd();
   o.host_network = true;
-  o.read_only = true;
-  expect_golden("freebsd-host-network-readonly.json", to_json(plan_of(spec_of(busybox("freebsd"), o))));
+  o.tmpfs = {"/tmp:size=16m"};
+  expect_golden("freebsd-host-network.json", to_json(plan_of(spec_of(busybox("freebsd"), o))));
 }
 
 // ---- what the plan holds ------------------------------------------------------------
@@ -202,13 +206,16 @@ TEST(JailPlan, StepsSetUpThenTearDownInReverse) {
   EXPECT_EQ(mkdirs, 6) << "/dev, /proc, /sys, /run, /var/www, /var/log/httpd; not /dev/fd or /dev/shm inside devfs";
 }
 
-TEST(JailPlan, ReadOnlyRootIsANullfsOfItselfMountedFirst) {
+TEST(JailPlan, ReadOnlyRootIsRefusedForNow) {
   RunOverrides o = on_freebsd();
   o.read_only = true;
-  const JailPlan plan = plan_of(spec_of(busybox("freebsd"), o));
-  ASSERT_GE(plan.mounts.size(), 2u);
-  EXPECT_EQ(plan.mounts[0], (MountStep{"nullfs", root_path, "/", {}, MountFlags::read_only}));
-  EXPECT_EQ(plan.steps.back().detail, "umount -f " + root_path);
+  try {
+    (void)plan_of(spec_of(busybox("freebsd"), o));
+    ADD_FAILURE() << "read-only root not refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorCode::unsupported);
+    EXPECT_NE(std::string(e.what()).find("read-only root"), std::string::npos) << e.what();
+  }
 }
 
 // ---- network modes --------------------------------------------------------------------
@@ -378,6 +385,65 @@ TEST(JailPlan, RctlSuffixesAreWrittenOut) {
             (std::vector<std::string>{"jail:knast-4f1c2a9b7e3d:memoryuse:deny=536870912",
                                       "jail:knast-4f1c2a9b7e3d:openfiles:log=1024/process",
                                       "jail:knast-4f1c2a9b7e3d:pcpu:deny=50"}));
+}
+
+// ---- jail_set(2) encoding ------------------------------------------------------------
+
+std::vector<char> bytes(const void* data, std::size_t size) {
+  const char* begin = static_cast<const char*>(data);
+  return {begin, begin + size};
+}
+
+TEST(JailParamsEncoding, AsJailSetTakesThem) {
+  const std::vector<std::pair<std::string, JailParamValue>> params = {
+      {"persist", true},
+      {"allow.raw_sockets", false},
+      {"allow.mount.nullfs", false},
+      {"name", std::string("knast-c1")},
+      {"enforce_statfs", std::int64_t{2}},
+      {"vnet", std::int64_t{1}},
+      {"ip4.addr", std::string("192.0.2.10,192.0.2.11")},
+      {"ip6.addr", std::string("2001:db8::10")},
+  };
+  const auto encoded = detail::encode_jail_params(params);
+  ASSERT_EQ(encoded.size(), params.size());
+  EXPECT_EQ(encoded[0].name, "persist");
+  EXPECT_FALSE(encoded[0].value) << "a boolean is its name alone, value {NULL, 0}";
+  EXPECT_EQ(encoded[1].name, "allow.noraw_sockets");
+  EXPECT_FALSE(encoded[1].value);
+  EXPECT_EQ(encoded[2].name, "allow.mount.nonullfs") << "\"no\" goes after the last dot";
+  EXPECT_EQ(*encoded[3].value, std::vector<char>({'k', 'n', 'a', 's', 't', '-', 'c', '1', '\0'})) << "strings keep their NUL";
+  const int two = 2;
+  EXPECT_EQ(*encoded[4].value, bytes(&two, sizeof two)) << "integers are exactly sizeof(int)";
+  const int one = 1;
+  EXPECT_EQ(*encoded[5].value, bytes(&one, sizeof one));
+  const unsigned char ip4[] = {192, 0, 2, 10, 192, 0, 2, 11};
+  EXPECT_EQ(*encoded[6].value, bytes(ip4, sizeof ip4)) << "packed in_addr, network byte order";
+  in6_addr ip6{};
+  ASSERT_EQ(inet_pton(AF_INET6, "2001:db8::10", &ip6), 1);
+  EXPECT_EQ(*encoded[7].value, bytes(&ip6, sizeof ip6));
+}
+
+TEST(JailParamsEncoding, RefusesWhatTheKernelWouldNotTake) {
+  for (const auto& params : std::vector<std::vector<std::pair<std::string, JailParamValue>>>{
+           {{"children.max", std::int64_t{1} << 40}},
+           {{"ip4.addr", std::string("192.0.2.1,")}},
+           {{"ip6.addr", std::string("192.0.2.1")}},
+       }) {
+    try {
+      (void)detail::encode_jail_params(params);
+      ADD_FAILURE() << params.front().first << ": not refused";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorCode::invalid_argument) << e.what();
+    }
+  }
+}
+
+TEST(JailParamsEncoding, EveryPlannedParameterEncodes) {
+  for (const RunSpec& spec : {native_spec(), linux_spec()}) {
+    const JailPlan plan = plan_of(spec);
+    EXPECT_EQ(detail::encode_jail_params(plan.params).size(), plan.params.size());
+  }
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 The core value types (Reference, Digest, Hasher, DigestVerifier, Platform,
 PlatformMatcher, and the OCI documents Descriptor, Manifest, Index, ImageConfig), the
 image store (ImageStore, an OCI image layout on disk), the registry client (Registry), the
-root filesystem cache (Rootfs, apply_layer, pull_and_unpack) and the Linuxulator
-(decide_run, brand_tree, make_linux_emulation_plan, prepare_linux_root, preflight). Every
-failure raises a subclass of knast.Error.
+root filesystem cache (Rootfs, apply_layer, pull_and_unpack), the Linuxulator
+(decide_run, brand_tree, make_linux_emulation_plan, prepare_linux_root, preflight), the
+runtime config (RunSpec, make_run_spec, write_bundle, read_bundle), the FreeBSD jail plan
+(plan_freebsd_jail, JailPlan) and containers (Jail, ContainerState). Every failure raises
+a subclass of knast.Error.
 """
 
 from . import errors
@@ -47,6 +49,21 @@ from ._knast import (  # noqa: F401
     make_linux_emulation_plan,
     preflight,
     prepare_linux_root,
+    RunOverrides,
+    RunProcess,
+    RunSpec,
+    RunUser,
+    make_run_spec,
+    read_bundle,
+    write_bundle,
+    JailPlan,
+    JailPlanStep,
+    jail_name,
+    plan_freebsd_jail,
+    ContainerState,
+    Jail,
+    find_supervisor,
+    new_container_id,
     ClientCertificate,
     Credentials,
     Progress,
@@ -94,4 +111,7 @@ __all__ = [
     "LinuxEmulationOptions", "LinuxEmulationPlan", "MountStep", "PreflightReport", "RootFile", "RunDecision",
     "RunMethod", "brand_tree", "choose_image_platform", "decide_run", "default_brand_record",
     "make_linux_emulation_plan", "preflight", "prepare_linux_root",
+    "RunOverrides", "RunProcess", "RunSpec", "RunUser", "make_run_spec", "read_bundle", "write_bundle",
+    "JailPlan", "JailPlanStep", "jail_name", "plan_freebsd_jail",
+    "ContainerState", "Jail", "find_supervisor", "new_container_id",
 ] + errors.__all__

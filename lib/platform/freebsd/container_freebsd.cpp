@@ -71,6 +71,17 @@ void load_modules(const JailPlan& plan) {
   preflight(modules, plan.path, options);
 }
 
+// Waits for the processes of the removed jail @p jid to go; "" or what went wrong. Never
+// throws, so that teardown always goes on to the rctl rules and the mounts.
+std::string drain(int jid, const std::string& name) {
+  try {
+    if (bsd::wait_jail_empty(jid, jail_drain_timeout)) return {};
+    return fmt::format("jail {} still has processes after {}s; unmounting by force", name, jail_drain_timeout.count());
+  } catch (const Error& e) {
+    return fmt::format("jail {}: {}", name, e.what());
+  }
+}
+
 void wait_for(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
@@ -118,9 +129,7 @@ class FreeBsdContainer final : public Container {
     std::string failure;
     if (const int jid = jail_.jid(); jid >= 0) {
       jail_.remove();
-      if (!bsd::wait_jail_empty(jid, jail_drain_timeout))
-        failure = fmt::format("jail {} still has processes after {}s; unmounting by force", plan_.name,
-                              jail_drain_timeout.count());
+      failure = drain(jid, plan_.name);
     }
     if (auto r = rctl_.remove_all(); failure.empty()) failure = std::move(r);
     if (auto m = mounts_.unmount_all(); failure.empty()) failure = std::move(m);
@@ -196,9 +205,13 @@ void destroy_container(const std::string& id, pid_t, const RunSpec& spec) {
   const std::string name = jail_name(id);
   std::string failure;
   if (const auto jid = bsd::find_jail(name)) {
-    bsd::signal_jail(*jid, SIGKILL);
+    try {
+      bsd::signal_jail(*jid, SIGKILL);
+    } catch (const Error& e) {
+      failure = e.what();  // jail_remove below kills them anyway
+    }
     bsd::JailHandle(*jid).remove();
-    if (!bsd::wait_jail_empty(*jid, jail_drain_timeout)) failure = "jail " + name + " still has processes";
+    if (auto d = drain(*jid, name); failure.empty()) failure = std::move(d);
   }
   if (auto r = bsd::remove_rctl_rules(name); failure.empty()) failure = std::move(r);
   if (auto m = bsd::unmount_planned(plan_for(id, spec)); failure.empty()) failure = std::move(m);

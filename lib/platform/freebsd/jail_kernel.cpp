@@ -1,4 +1,4 @@
-// Jails: jail_set(2) with the plan's parameters (FREEBSD.md §1 for the iovec encoding),
+// Jails: jail_set(2) with the plan's parameters (encoded by encode_jail_params(), FREEBSD.md §1),
 // jail_get(2) by name, jail_remove(2), the jail's processes from the kern.proc sysctl,
 // and lo0 of a vnet jail brought up from a child attached to it (FREEBSD.md §7).
 #include "platform/freebsd/jail_freebsd.hpp"
@@ -15,7 +15,6 @@
 #include <sys/sysctl.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/in_var.h>
@@ -24,7 +23,6 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <thread>
 #include <unistd.h>
@@ -74,45 +72,6 @@ std::string IovecList::errmsg() const {
 
 namespace {
 
-// A boolean's false form: "no" after the last dot (jail(2)): nopersist, allow.noraw_sockets.
-std::string no_form(const std::string& name) {
-  const auto dot = name.rfind('.');
-  return dot == std::string::npos ? "no" + name : name.substr(0, dot + 1) + "no" + name.substr(dot + 1);
-}
-
-template <typename Address>
-void add_addresses(IovecList& iov, const std::string& name, const std::string& list, int family) {
-  std::vector<Address> packed;
-  std::size_t at = 0;
-  while (at <= list.size()) {
-    const auto comma = std::min(list.find(',', at), list.size());
-    const std::string text = list.substr(at, comma - at);
-    Address address{};
-    if (::inet_pton(family, text.c_str(), &address) != 1)
-      throw Error(ErrorCode::invalid_argument, fmt::format("jail parameter {}: {} is not an address", name, text));
-    packed.push_back(address);
-    at = comma + 1;
-  }
-  iov.add_bytes(name, packed.data(), packed.size() * sizeof(Address));
-}
-
-void add_param(IovecList& iov, const std::string& name, const JailParamValue& value) {
-  if (const auto* flag = std::get_if<bool>(&value)) {
-    iov.add_flag(*flag ? name : no_form(name));
-  } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
-    if (*number < INT_MIN || *number > INT_MAX)
-      throw Error(ErrorCode::invalid_argument, fmt::format("jail parameter {} = {}: out of range", name, *number));
-    const int as_int = static_cast<int>(*number);  // jail(2): integers are exactly sizeof(int)
-    iov.add_bytes(name, &as_int, sizeof as_int);
-  } else if (name == "ip4.addr") {
-    add_addresses<in_addr>(iov, name, std::get<std::string>(value), AF_INET);
-  } else if (name == "ip6.addr") {
-    add_addresses<in6_addr>(iov, name, std::get<std::string>(value), AF_INET6);
-  } else {
-    iov.add_string(name, std::get<std::string>(value));
-  }
-}
-
 std::string jail_failure_advice(int err) {
   switch (err) {
     case EEXIST: return " (a jail of this name exists: remove it, or the container of that id)";
@@ -142,7 +101,10 @@ void JailHandle::remove() noexcept {
 
 JailHandle create_jail(const JailPlan& plan) {
   IovecList iov;
-  for (const auto& [name, value] : plan.params) add_param(iov, name, value);
+  for (const auto& param : knast::detail::encode_jail_params(plan.params)) {
+    if (param.value) iov.add_bytes(param.name, param.value->data(), param.value->size());
+    else iov.add_flag(param.name);
+  }
   iov.add_errmsg();
   const int jid = ::jail_set(iov.data(), iov.size(), JAIL_CREATE);
   if (jid < 0) {

@@ -124,9 +124,11 @@ void MountStack::mount(const MountStep& step, const std::string& root) {
     throw Error(err, fmt::format("mount -t {} {} {}: {}", step.fstype, step.source, target,
                                  message.empty() ? std::strerror(err) : message));
   }
+  // The file system now at the target is the one just mounted (nothing else mounts there
+  // meanwhile); its id survives whatever the jail later does to the path.
   Mounted mounted{target, {}};
   struct statfs info {};
-  if (::statfs(target.c_str(), &info) == 0 && target == info.f_mntonname) mounted.fsid = info.f_fsid;
+  if (::statfs(target.c_str(), &info) == 0 && step.fstype == info.f_fstypename) mounted.fsid = info.f_fsid;
   mounted_.push_back(mounted);
 }
 
@@ -250,8 +252,8 @@ void check_ruleset_has_rules(int dev_fd, std::uint32_t ruleset) {
   devfs_rule first = rule_for(ruleset, 0);
   if (::ioctl(dev_fd, DEVFSIO_RGETNEXT, &first) == 0 && rid2rsn(first.dr_id) == ruleset) return;
   throw Error(ErrorCode::unsupported,
-              fmt::format("devfs ruleset {} (devfsrules_jail) holds no rules on this host, so a jail's /dev would show "
-                          "every device: load the default rules with `service devfs restart`",
+              fmt::format("devfs ruleset {} holds no rules on this host, so a jail's /dev would show every device: "
+                          "load the default rules (4 is devfsrules_jail) with `service devfs restart`",
                           ruleset));
 }
 
@@ -260,8 +262,12 @@ void check_ruleset_has_rules(int dev_fd, std::uint32_t ruleset) {
 void apply_devfs_ruleset(const JailPlan& plan) {
   UniqueFd dev(::open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dev) throw Error(errno, "open /dev for the devfs rule ioctls");
-  if (plan.devfs_ruleset) define_ruleset(dev.get(), *plan.devfs_ruleset);
-  else check_ruleset_has_rules(dev.get(), knast::detail::devfsrules_jail);
+  if (plan.devfs_ruleset) {
+    if (plan.devfs_ruleset->include != 0) check_ruleset_has_rules(dev.get(), plan.devfs_ruleset->include);
+    define_ruleset(dev.get(), *plan.devfs_ruleset);
+  } else {
+    check_ruleset_has_rules(dev.get(), knast::detail::devfsrules_jail);
+  }
 }
 
 }  // namespace knast::platform::freebsd
