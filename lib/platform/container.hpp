@@ -31,8 +31,10 @@ struct ContainerLaunch {
 };
 
 /// A container made by create_container(): its first process exists, inside the
-/// container, stopped before execve. Destroying the object without release() kills that
-/// process and tears everything down (the path taken when setup fails halfway).
+/// container, stopped before execve. Destroying the object kills that process (Linux:
+/// through a pidfd, so never a process that reused its pid), reaps it if start() never
+/// succeeded (the caller had nothing to wait for), and tears everything down — the path
+/// taken when setup fails halfway. So keep the object until the container has ended.
 class Container {
  public:
   virtual ~Container() = default;

@@ -15,6 +15,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -194,24 +196,55 @@ TEST_F(ContainerLinux, SignalDeathIsSeen) {
 TEST_F(ContainerLinux, NamespacesPidOneHostnameHostFilesInvisible) {
   RunOverrides o;
   o.hostname = "knast-box";
-  const auto r = run("ns", o, {"sh", "-c", "echo $$; hostname; ls /; cat /etc/debian_version || echo no-host-file"});
+  const auto r = run("ns", o, {"sh", "-c", "echo $$; hostname; ls /; cat /etc/debian_version || echo no-host-file; "
+                                   "ls /sys/class/net; cat /sys/class/net/lo/flags"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, "1\nknast-box\nbin\ndata\ndev\netc\nhome\nproc\nrun\nsys\ntmp\nno-host-file\n");
+  EXPECT_EQ(r.out, "1\nknast-box\nbin\ndata\ndev\netc\nhome\nproc\nrun\nsys\ntmp\nno-host-file\nlo\n0x9\n");  // lo is up
   char host_name[256] = {};
   ::gethostname(host_name, sizeof host_name - 1);
   EXPECT_NE(std::string(host_name), "knast-box");
   ASSERT_TRUE(fs::exists("/etc/debian_version"));
 }
 
+// Devices, /proc, a read-only /sys, masked paths (docker's: /proc/timer_list is a file,
+// /proc/acpi a directory on this kernel) and read-only ones (/proc/sys).
 TEST_F(ContainerLinux, StandardDevicesAndMounts) {
+  ASSERT_TRUE(fs::exists("/proc/timer_list") && fs::exists("/proc/acpi")) << "this kernel lacks the masked paths tested";
   const auto r = run_args("dev",
                      {"sh", "-c",
                       "echo x > /dev/null && head -c 4 /dev/zero | wc -c && ls /dev && "
                       "grep -c ' /proc proc ' /proc/self/mounts && touch /sys/x 2>/dev/null || echo sys-ro; "
-                      "cat /proc/kcore 2>&1 | wc -c"});
+                      "cat /proc/timer_list | wc -c; ls /proc/acpi | wc -l; v=$(cat /proc/sys/kernel/printk_ratelimit); "
+                      "echo $v 2>/dev/null > /proc/sys/kernel/printk_ratelimit && echo proc-sys-rw || echo proc-sys-ro"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
-            "4\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n1\nsys-ro\n0\n");
+            "4\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n1\nsys-ro\n0\n0\nproc-sys-ro\n") << r.err;
+}
+
+// A supervisor that blocks or ignores signals (signalfd, SIGPIPE) passes none of that on.
+TEST_F(ContainerLinux, SignalsStartAtTheirDefaults) {
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGCHLD);
+  sigaddset(&block, SIGTERM);
+  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &block, &old_mask), 0);
+  const auto old_pipe = ::signal(SIGPIPE, SIG_IGN);
+  const auto r = run_args("signals", {"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"});
+  ::signal(SIGPIPE, old_pipe);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  EXPECT_EQ(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n") << r.err;
+}
+
+// With the host's network a fresh sysfs still comes, read-only: never the host's /sys
+// with its cgroup submounts.
+TEST_F(ContainerLinux, HostNetworkKeepsAFreshReadOnlySysfs) {
+  RunOverrides o;
+  o.host_network = true;
+  const auto r = run("hostnet", o,
+                     {"sh", "-c", "ls /sys/fs/cgroup | wc -l; touch /sys/x 2>/dev/null || echo sys-ro; ls /sys/class/net | grep -c ."});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto host_devices = std::distance(fs::directory_iterator("/sys/class/net"), fs::directory_iterator{});
+  EXPECT_EQ(r.out, "0\nsys-ro\n" + std::to_string(host_devices) + "\n");
 }
 
 TEST_F(ContainerLinux, EnvCwdUserAndGroups) {
@@ -232,8 +265,11 @@ TEST_F(ContainerLinux, CapabilitiesReduced) {
   EXPECT_EQ(r.out, "CapPrm:\t" + hex + "\nCapEff:\t" + hex + "\nCapBnd:\t" + hex + "\n");
   RunOverrides o;
   o.user = "app";
-  const auto user = run("caps-user", o, {"grep", "^CapEff:", "/proc/self/status"});
-  EXPECT_EQ(user.out, "CapEff:\t0000000000000000\n");  // a non-root user keeps none, as in docker
+  o.no_new_privileges = true;
+  const auto user = run("caps-user", o, {"grep", "-E", "^(CapEff|NoNewPrivs):", "/proc/self/status"});
+  // A non-root user keeps none, as in docker.
+  EXPECT_EQ(user.out, "CapEff:\t0000000000000000\nNoNewPrivs:\t1\n");
+  EXPECT_NE(r.out.find("CapEff"), std::string::npos);
 }
 
 TEST_F(ContainerLinux, ReadOnlyAndReadWriteVolumes) {
@@ -250,6 +286,25 @@ TEST_F(ContainerLinux, ReadOnlyAndReadWriteVolumes) {
   EXPECT_EQ(r.out, "from host\nro\n");
   EXPECT_EQ(slurp(rw / "made"), "written\n");
   EXPECT_FALSE(fs::exists(ro / "no"));
+}
+
+// A hostile image: a link to a host directory on the way to a mount point. The mount
+// lands inside the root (the link is resolved as if the root were /), never on the host.
+TEST_F(ContainerLinux, MountTargetsStayInsideTheRoot) {
+  const auto host_dir = dir_.path() / "host-side";
+  fs::create_directories(host_dir);
+  fs::create_symlink(host_dir, rootfs() / "escape");
+  const auto volume = dir_.path() / "volume";
+  fs::create_directories(volume);
+  spit(volume / "marker", "in the volume\n");
+  RunOverrides o;
+  o.volumes = {volume.string() + ":/escape/sub:ro"};
+  o.tmpfs = {"/run:size=1m"};
+  const auto r = run("escape", o, {"sh", "-c", "cat /escape/sub/marker; grep -c ' /run tmpfs ' /proc/mounts"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "in the volume\n1\n");
+  EXPECT_FALSE(fs::exists(host_dir / "sub"));                             // nothing made on the host
+  EXPECT_TRUE(fs::is_directory(rootfs() / host_dir.relative_path() / "sub"));  // the mount point, in the root
 }
 
 TEST_F(ContainerLinux, ReadOnlyRoot) {
@@ -347,6 +402,32 @@ TEST_F(ContainerLinux, MemoryAndPidsLimitsApplied) {
   EXPECT_FALSE(fs::exists(pids.parent_path()));
 }
 
+TEST_F(ContainerLinux, CpuLimitsAndRlimits) {
+  RunOverrides o;
+  o.cpus = "0.5";
+  o.cpu_shares = 512;
+  o.rlimits = {{"RLIMIT_NOFILE", 200, 100}};
+  Pipe out, err;
+  auto c = knast::platform::create_container(launch("cpu", spec(o, {"sh", "-c", "ulimit -n; ulimit -Hn"}), out, err));
+  out.write.reset();
+  err.write.reset();
+  const auto quota = group_file(id("cpu"), "cpu", "cpu.cfs_quota_us");
+  if (!quota.empty()) {
+    EXPECT_EQ(slurp(quota), "50000\n");
+    EXPECT_EQ(slurp(quota.parent_path() / "cpu.shares"), "512\n");
+  } else {
+    const auto max = group_file(id("cpu"), "cpu", "cpu.max");
+    ASSERT_FALSE(max.empty());
+    EXPECT_EQ(slurp(max), "50000 100000\n");
+  }
+  c->start();
+  std::string text, errors;
+  drain(out.read.get(), err.read.get(), text, errors);
+  EXPECT_EQ(wait_status(c->pid()), 0) << errors;
+  EXPECT_EQ(text, "100\n200\n");
+  c->teardown();
+}
+
 TEST_F(ContainerLinux, PidsLimitStopsForks) {
   RunOverrides o;
   o.pids_limit = 5;
@@ -368,7 +449,9 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   e.init_pid = c->pid();
   e.spec = s;
   e.process = s.process;
-  e.process.args = {"sh", "-c", "echo $$ $PPID; hostname; cat /proc/1/comm; exit 4"};
+  e.process.args = {"sh", "-c", "echo $$ $PPID; hostname; cat /proc/1/comm; id -u; pwd; grep -c /knast/ /proc/self/cgroup; exit 4"};
+  e.process.user.uid = 1000;
+  e.process.cwd = "/home/app";
   e.stdio[0] = null_.get();
   e.stdio[1] = exec_out.write.get();
   e.stdio[2] = exec_err.write.get();
@@ -379,7 +462,7 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   drain(exec_out.read.get(), exec_err.read.get(), text, errors);
   EXPECT_EQ(wait_status(pid), 4) << errors;
   // Its pid inside is small and not 1; its parent is outside the namespace (0).
-  EXPECT_NE(text.find(" 0\nexec-box\nsleep\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" 0\nexec-box\nsleep\n1000\n/home/app\n1\n"), std::string::npos) << text;
   EXPECT_NE(text.rfind("1 ", 0), 0u) << text;
   // A missing command fails at exec_in_container, with nothing left to reap.
   e.process.args = {"no-such-command"};
@@ -388,6 +471,57 @@ TEST_F(ContainerLinux, ExecIntoRunningContainer) {
   EXPECT_EQ(wait_status(c->pid()), 128 + SIGKILL);
   c->teardown();
   EXPECT_FALSE(have_unreaped_children());
+}
+
+TEST_F(ContainerLinux, JoinsANetworkNamespaceByPath) {
+  // A process holding a fresh network namespace, as the Network component will make one.
+  Pipe ready;
+  const pid_t holder = ::fork();
+  if (holder == 0) {
+    if (::unshare(CLONE_NEWNET) != 0) ::_exit(1);
+    ready.write.reset();
+    ::pause();
+    ::_exit(0);
+  }
+  ready.write.reset();
+  char byte;
+  (void)::read(ready.read.get(), &byte, 1);  // end of file once the namespace exists
+  const auto ns_path = "/proc/" + std::to_string(holder) + "/ns/net";
+  struct stat want {};
+  ASSERT_EQ(::stat(ns_path.c_str(), &want), 0);
+  auto s = spec({"stat", "-L", "-c", "%i", "/proc/self/ns/net"});
+  for (auto& ns : s.linux_config->namespaces)
+    if (ns.type == "network") ns.path = ns_path;
+  const auto r = run("netns", s);
+  ::kill(holder, SIGKILL);
+  (void)wait_status(holder);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, std::to_string(want.st_ino) + "\n");
+}
+
+TEST_F(ContainerLinux, TerminalIsTheControllingTty) {
+  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(master);
+  ASSERT_EQ(::grantpt(master.get()), 0);
+  ASSERT_EQ(::unlockpt(master.get()), 0);
+  UniqueFd slave(::open(::ptsname(master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(slave);
+  RunOverrides o;
+  o.terminal = true;
+  ContainerLaunch l;
+  l.id = id("tty");
+  l.spec = spec(o, {"sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo is-a-tty; echo TERM=$TERM"});
+  l.state_dir = dir_.path() / "tty";
+  l.stdio[0] = l.stdio[1] = l.stdio[2] = slave.get();
+  auto c = knast::platform::create_container(l);
+  slave.reset();
+  c->start();
+  std::string text;
+  char buffer[256];
+  for (ssize_t n; (n = ::read(master.get(), buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+  EXPECT_EQ(wait_status(c->pid()), 0);
+  EXPECT_EQ(text, "is-a-tty\r\nTERM=xterm\r\n");
+  c->teardown();
 }
 
 // The pids of every process in @p init's PID namespace.

@@ -174,7 +174,7 @@ struct FirstProcessSetup {
     ::umask(0);  // device nodes and directories get exactly their modes; the user's umask comes later
     executor::CgroupSet::join(setup.cgroup_procs);
     enter_namespaces(setup.namespaces);
-    executor::enter_root(spec, setup.namespaces.new_network);
+    executor::enter_root(spec);
     if (spec.hostname && ::sethostname(spec.hostname->data(), spec.hostname->size()) != 0)
       throw Error(errno, "set the hostname " + quote_untrusted(*spec.hostname));
     executor::apply_rlimits(spec.process.rlimits);

@@ -21,7 +21,7 @@ using knast::detail::UniqueFd;
 // ---- report pipe (child → supervisor) -------------------------------------------------
 
 /// A pipe whose ends are close-on-exec and numbered above stdio (so dup2 onto 0, 1, 2
-/// in the child never overwrites one). [0] reads, [1] writes.
+/// in the child never overwrites one).
 struct Pipe {
   UniqueFd read;   ///< The reading end.
   UniqueFd write;  ///< The writing end.
@@ -43,9 +43,8 @@ bool await_report(int fd);
 /// In the child, in its new mount namespace: makes the mounts of @p spec inside the root
 /// (every target resolved inside it), the standard devices and /dev links when /dev is a
 /// mount of its own, masked and read-only paths, creates the working directory, then
-/// pivot_root into it and mounts the root read-only when asked. @p new_netns: sysfs is
-/// mounted (it shows the mounting namespace's network devices) rather than bound from the host.
-void enter_root(const RunSpec& spec, bool new_netns);
+/// pivot_root into it and mounts the root read-only when asked.
+void enter_root(const RunSpec& spec);
 
 // ---- the process (process_linux.cpp) ---------------------------------------------------
 
@@ -66,8 +65,8 @@ void become_process_user(const RunProcess& process);
 /// without one). @throws Error not_found naming the command and the PATH searched.
 std::string find_executable(const RunProcess& process);
 
-/// Marks every descriptor above stderr close-on-exec, then execve(); returns only on
-/// failure (errno set).
+/// Marks every descriptor above stderr close-on-exec, restores every signal to its
+/// default and unblocks all, then execve(); returns only on failure (errno set).
 void exec_program(const std::string& path, const RunProcess& process) noexcept;
 
 // ---- cgroups (cgroups_linux.cpp) -------------------------------------------------------

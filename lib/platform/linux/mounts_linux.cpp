@@ -234,27 +234,32 @@ void cgroup_mount(int root_fd, const RunMount& m, const MountOptions& o) {
              MountOptions{o.flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, true, true, {}});
 }
 
-void file_system_mount(int root_fd, const RunMount& m, const MountOptions& o, bool new_netns) {
-  if (m.type == "sysfs" && !new_netns) {
-    // sysfs shows the network devices of the namespace that mounts it: with the host's
-    // network, bind the host's /sys instead, read-only.
-    bind_mount(root_fd, RunMount{m.destination, "bind", "/sys", {"rbind", "ro", "nosuid", "nodev", "noexec"}},
-               MountOptions{MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, true, true, {}});
-    return;
-  }
+// The kernel lets only an owner of the network namespace mount sysfs (it shows that
+// namespace's devices): elsewhere, bind the host's /sys — alone, not its submounts such
+// as the cgroup file systems — read-only.
+void mount_sysfs(int root_fd, Target& target, const std::string& source, const MountOptions& o) {
+  if (::mount(source.c_str(), target.path().c_str(), "sysfs", o.flags, nullptr) == 0) return;
+  if (errno != EPERM) throw Error(errno, "mount sysfs on " + quote_untrusted(target.destination()));
+  do_mount("/sys", target, nullptr, MS_BIND, {});
+  remount_bind(root_fd, target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+void file_system_mount(int root_fd, const RunMount& m, const MountOptions& o) {
   if (m.type == "cgroup") {
     cgroup_mount(root_fd, m, o);
     return;
   }
   Target target(root_fd, m.destination, TargetKind::directory);
-  do_mount(m.source.empty() ? m.type : m.source, target, m.type.c_str(), o.flags, o.data);
+  const auto source = m.source.empty() ? m.type : m.source;
+  if (m.type == "sysfs") mount_sysfs(root_fd, target, source, o);
+  else do_mount(source, target, m.type.c_str(), o.flags, o.data);
   if (o.propagation != 0) set_propagation(root_fd, target, o.propagation);
 }
 
-void make_mount(int root_fd, const RunMount& m, bool new_netns) {
+void make_mount(int root_fd, const RunMount& m) {
   const auto options = parse_options(m);
   if (options.bind) bind_mount(root_fd, m, options);
-  else file_system_mount(root_fd, m, options, new_netns);
+  else file_system_mount(root_fd, m, options);
 }
 
 // The device nodes every container has (runc's and docker's default set).
@@ -333,7 +338,7 @@ void make_root_readonly() {
 
 }  // namespace
 
-void enter_root(const RunSpec& spec, bool new_netns) {
+void enter_root(const RunSpec& spec) {
   // Nothing mounted from here on reaches the host, and host mounts still reach us.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
     throw Error(errno, "make the container's mounts private (rslave /)");
@@ -345,7 +350,7 @@ void enter_root(const RunSpec& spec, bool new_netns) {
 
   bool dev_mounted = false;
   for (const auto& m : spec.mounts) {
-    make_mount(root_fd.get(), m, new_netns);
+    make_mount(root_fd.get(), m);
     dev_mounted = dev_mounted || knast::detail::clean_layer_path(m.destination) == std::optional<std::string>("dev");
   }
   if (dev_mounted) populate_dev(root_fd.get());

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -171,6 +172,13 @@ void exec_program(const std::string& path, const RunProcess& process) noexcept {
   envp.push_back(nullptr);
   // Nothing of the supervisor's descriptors reaches the program, whatever it leaked.
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  // Nor its signal set-up: execve keeps the blocked mask and ignored signals (a
+  // supervisor blocking SIGCHLD for a signalfd would break every shell in the container).
+  for (int signal = 1; signal < NSIG; ++signal)
+    if (signal != SIGKILL && signal != SIGSTOP) (void)::signal(signal, SIG_DFL);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::execve(path.c_str(), argv.data(), envp.data());
 }
 
