@@ -1,13 +1,31 @@
-// A tiny root file system for running containers in tests: Debian's static /bin/busybox
+// Support for tests that run containers. A tiny root file system: Debian's static /bin/busybox
 // with its applet links and a user database with one user (app, uid 1000, also in group
-// staff). Shared by run_spec_crun_test.cpp and container_linux_test.cpp.
+// staff), and a pipe for its output. Shared by the crun, executor and lifecycle tests.
 #pragma once
 
 #include "image_store_test_support.hpp"
 
+#include "core/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <stdexcept>
 
 namespace busybox_test {
+
+/// A pipe with both ends close-on-exec, to hand a container's stdout or stderr.
+struct Pipe {
+  knast::detail::UniqueFd read;
+  knast::detail::UniqueFd write;
+  Pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
+    read.reset(fds[0]);
+    write.reset(fds[1]);
+  }
+};
 
 /// The applets linked in bin/ of make_busybox_root().
 inline constexpr const char* busybox_applets[] = {"sh",    "echo", "true", "false", "cat",   "id",

@@ -50,16 +50,7 @@ using store_test::spit;
 using store_test::TempDir;
 using Strings = std::vector<std::string>;
 
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-    read.reset(fds[0]);
-    write.reset(fds[1]);
-  }
-};
+using busybox_test::Pipe;
 
 // Reads both pipes to their end (poll, so neither can fill up and block the container).
 void drain(int out_fd, int err_fd, std::string& out, std::string& err) {

@@ -47,16 +47,7 @@ using store_test::slurp;
 using store_test::TempDir;
 using Strings = std::vector<std::string>;
 
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-  Pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-    read.reset(fds[0]);
-    write.reset(fds[1]);
-  }
-};
+using busybox_test::Pipe;
 
 std::string read_to_end(int fd) {
   std::string out;
