@@ -3,6 +3,8 @@
 ///        handles) and the one-time global initialisation.
 #pragma once
 
+#include "registry/curl_api.hpp"
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -18,7 +20,7 @@ void ensure_curl_initialized();
 
 /// Deletes an easy handle.
 struct CurlEasyDeleter {
-  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
+  void operator()(CURL* handle) const noexcept { curl().easy_cleanup(handle); }
 };
 /// An owned easy handle.
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
@@ -29,11 +31,11 @@ CurlEasy make_curl_easy();
 class CurlHeaderList {
  public:
   CurlHeaderList() = default;
-  ~CurlHeaderList() { curl_slist_free_all(list_); }
+  ~CurlHeaderList() { curl().slist_free_all(list_); }
   CurlHeaderList(CurlHeaderList&& other) noexcept : list_(other.list_) { other.list_ = nullptr; }
   CurlHeaderList& operator=(CurlHeaderList&& other) noexcept {
     if (this != &other) {
-      curl_slist_free_all(list_);
+      curl().slist_free_all(list_);
       list_ = other.list_;
       other.list_ = nullptr;
     }

@@ -86,7 +86,7 @@ struct Exchange {
 
   long current_status() const {
     long status = 0;
-    curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
+    curl().easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
     return status;
   }
   /// Tells the sink a 2xx body starts (once per answer).
@@ -162,8 +162,8 @@ extern "C" int on_progress(void* userdata, curl_off_t, curl_off_t, curl_off_t, c
 
 template <typename T>
 void set(CURL* handle, CURLoption option, T value) {
-  if (const CURLcode rc = curl_easy_setopt(handle, option, value); rc != CURLE_OK)
-    throw Error(ErrorCode::internal, fmt::format("libcurl refused an option: {}", curl_easy_strerror(rc)));
+  if (const CURLcode rc = curl().easy_setopt(handle, option, value); rc != CURLE_OK)
+    throw Error(ErrorCode::internal, fmt::format("libcurl refused an option: {}", curl().easy_strerror(rc)));
 }
 
 curl_off_t body_size(const HttpRequest& request) {
@@ -236,7 +236,7 @@ HttpClient::HttpClient(const TransferSettings& settings) : settings_(&settings),
 void HttpClient::configure(const HttpRequest& request, const CurlHeaderList& headers) {
   CURL* h = handle_.get();
   // reset keeps the connection cache, so the next request reuses the connection.
-  curl_easy_reset(h);
+  curl().easy_reset(h);
   set(h, CURLOPT_URL, request.url.c_str());
   set(h, CURLOPT_PROTOCOLS_STR, "http,https");
   set(h, CURLOPT_NOSIGNAL, 1L);
@@ -281,14 +281,14 @@ HttpResponse HttpClient::perform(const HttpRequest& request, ResponseSink* sink,
   set(h, CURLOPT_READFUNCTION, on_read);
   set(h, CURLOPT_READDATA, &x);
 
-  const CURLcode rc = curl_easy_perform(h);
+  const CURLcode rc = curl().easy_perform(h);
   // Nothing may keep pointing at this frame's state once it is gone.
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl().easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
   if (x.parked) std::rethrow_exception(x.parked);
   if (rc == CURLE_ABORTED_BY_CALLBACK && cancel && cancel->load()) throw Error(ErrorCode::cancelled, "cancelled");
   if (rc != CURLE_OK) {
-    const std::string detail = x.error[0] ? fmt::format("{} ({})", curl_easy_strerror(rc), x.error)
-                                          : std::string(curl_easy_strerror(rc));
+    const std::string detail = x.error[0] ? fmt::format("{} ({})", curl().easy_strerror(rc), x.error)
+                                          : std::string(curl().easy_strerror(rc));
     // With TLS 1.3 the refusal comes after the handshake, as a failure to read; trying
     // again would only be refused again.
     if (peer_refused_client_certificate(x.error))
