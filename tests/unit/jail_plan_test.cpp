@@ -5,6 +5,7 @@
 // root tests/testdata/run_spec/rootfs. Regenerate the golden files after an intended
 // change with KNAST_UPDATE_GOLDEN=1 knast_unit_tests --gtest_filter='JailPlan*', then
 // review and commit the diff.
+#include "golden.hpp"
 #include "jail/jail_plan.hpp"
 #include "oci_test_support.hpp"
 
@@ -30,15 +31,7 @@ const std::string container_id = "4f1c2a9b7e3d5f60a1b2c3d4e5f60718293a4b5c6d7e8f
 
 void expect_golden(const std::string& name, const std::string& actual) {
   const std::string path = testdata_dir + "/jail/" + name;
-  if (const char* update = std::getenv("KNAST_UPDATE_GOLDEN"); update && std::string(update) == "1") {
-    std::ofstream(path, std::ios::binary) << actual;
-    GTEST_SKIP() << "wrote " << path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (KNAST_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "differs from " << path << " (KNAST_UPDATE_GOLDEN=1 rewrites it)";
+  golden_test::expect_golden_file(path, actual);
 }
 
 ImageConfig busybox(std::string os = "linux") {

@@ -2,6 +2,7 @@
 // the options it refuses. Regenerate the golden files after an intended change with
 // KNAST_UPDATE_GOLDEN=1 knast_unit_tests --gtest_filter='LinuxulatorPlan.*', then review
 // and commit the diff.
+#include "golden.hpp"
 #include <knast/error.hpp>
 #include <knast/linuxulator.hpp>
 
@@ -18,15 +19,7 @@ const std::string golden_dir = std::string(KNAST_TESTDATA_DIR) + "/linuxulator/"
 
 void expect_golden(const std::string& name, const std::string& actual) {
   const std::string path = golden_dir + name;
-  if (const char* update = std::getenv("KNAST_UPDATE_GOLDEN"); update && std::string(update) == "1") {
-    std::ofstream(path, std::ios::binary) << actual;
-    GTEST_SKIP() << "wrote " << path;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (KNAST_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "differs from " << path << " (KNAST_UPDATE_GOLDEN=1 rewrites it)";
+  golden_test::expect_golden_file(path, actual);
 }
 
 LinuxEmulationOptions options() {
