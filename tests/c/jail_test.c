@@ -129,7 +129,7 @@ static void test_plan_rctl(void) {
 /* ---- Containers (need root and the supervisor, knast-shim) ---------------------------- */
 
 static char state_root[512];
-static int no_executor; /* this build has no container executor for the OS: nothing to run */
+static int no_executor; /* no container executor for the OS, or a chroot: nothing to run */
 
 /* A bundle named @p name running busybox @p args on this host. */
 static void make_bundle(char *bundle, size_t size, const char *name, const char *const *args, size_t count) {
@@ -159,7 +159,8 @@ static void test_run_to_a_pipe(void) {
   opts.stdio.fds[1] = fds[1];
   opts.stdio.fds[2] = fds[1];
   if (knast_jail_create(&jail, &opts) == KNAST_EUNSUPPORTED &&
-      strstr(knast_last_error()->message, "no container executor") != NULL) {
+      (strstr(knast_last_error()->message, "no container executor") != NULL ||
+       strstr(knast_last_error()->message, "cannot make a container here") != NULL)) {
     printf("containers SKIPPED: %s\n", knast_last_error()->message);
     no_executor = 1;
   }

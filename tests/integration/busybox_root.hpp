@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace busybox_test {
 
@@ -26,6 +29,20 @@ struct Pipe {
     write.reset(fds[1]);
   }
 };
+
+/// Why containers cannot be made on this host, or "" when they can: knast refuses in a
+/// chroot (the process root is not a mount point), as the executor says.
+inline std::string containers_unavailable() {
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string field;
+    for (int i = 0; i < 5 && fields >> field; ++i) {
+    }
+    if (field == "/") return {};
+  }
+  return "the root directory is not a mount point (a chroot): knast makes no containers here";
+}
 
 /// The applets linked in bin/ of make_busybox_root().
 inline constexpr const char* busybox_applets[] = {"sh",    "echo", "true", "false", "cat",   "id",

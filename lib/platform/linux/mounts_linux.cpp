@@ -338,10 +338,20 @@ void make_root_readonly() {
 
 }  // namespace
 
+// The words of the refusal in a chroot; tests look for them to skip.
+constexpr std::string_view no_containers_in_chroot =
+    "cannot make a container here: the root directory of this process is not a mount point (a chroot): "
+    "run knast outside the chroot, or bind-mount the chroot's directory onto itself before entering it";
+
 void enter_root(const RunSpec& spec) {
   // Nothing mounted from here on reaches the host, and host mounts still reach us.
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    // EINVAL: "/" is not a mount point, as in a chroot. Then neither can the mounts be kept
+    // from propagating to the host nor can pivot_root work: refuse, saying why.
+    if (errno == EINVAL)
+      throw Error(ErrorCode::unsupported, std::string(no_containers_in_chroot));
     throw Error(errno, "make the container's mounts private (rslave /)");
+  }
   const auto& root = spec.root.path;
   if (::mount(root.c_str(), root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
     throw Error(errno, "bind the container root " + quote_untrusted(root) + " onto itself");
