@@ -60,14 +60,18 @@ void make_dir(const std::string& dir) {
 
 }  // namespace
 
-knast::detail::CgroupPlan plan_host_cgroups(const LinuxResources& resources, const std::string& id) {
-  const auto mountinfo = read_text("/proc/self/mountinfo");
-  std::string v2_controllers;
+std::string read_mountinfo() { return read_text("/proc/self/mountinfo"); }
+
+std::string cgroup2_mount_point(const std::string& mountinfo) {
   for (const auto& mount : knast::detail::parse_cgroup_mounts(mountinfo))
-    if (mount.v2) {
-      v2_controllers = read_text(mount.mount_point + "/cgroup.controllers");
-      break;
-    }
+    if (mount.v2) return mount.mount_point;
+  return {};
+}
+
+knast::detail::CgroupPlan plan_host_cgroups(const LinuxResources& resources, const std::string& id) {
+  const auto mountinfo = read_mountinfo();
+  const auto v2 = cgroup2_mount_point(mountinfo);
+  const std::string v2_controllers = v2.empty() ? std::string() : read_text(v2 + "/cgroup.controllers");
   return knast::detail::plan_cgroups(resources, id, mountinfo, v2_controllers);
 }
 

@@ -330,13 +330,6 @@ bool wait_until_empty(const NamespaceId& ns, std::chrono::milliseconds timeout) 
   return true;
 }
 
-std::string read_mountinfo() {
-  std::ifstream in("/proc/self/mountinfo");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // ---- exec -------------------------------------------------------------------------------
 
 constexpr int exec_namespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
@@ -424,7 +417,7 @@ void destroy_container(const std::string& id, pid_t init_pid, const RunSpec&) {
         throw Error(ErrorCode::busy, "destroy container " + id + ": its processes did not exit after SIGKILL");
     }
   }
-  executor::remove_cgroup_dirs(knast::detail::cgroup_dirs_of(id, read_mountinfo()));
+  executor::remove_cgroup_dirs(knast::detail::cgroup_dirs_of(id, executor::read_mountinfo()));
 }
 
 }  // namespace knast::platform

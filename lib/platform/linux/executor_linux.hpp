@@ -71,6 +71,11 @@ void exec_program(const std::string& path, const RunProcess& process) noexcept;
 
 // ---- cgroups (cgroups_linux.cpp) -------------------------------------------------------
 
+/// The text of /proc/self/mountinfo.
+std::string read_mountinfo();
+/// Where this mount namespace has the unified (v2) cgroup hierarchy mounted; "" if nowhere.
+std::string cgroup2_mount_point(const std::string& mountinfo);
+
 /// The cgroup plan of container @p id's @p resources on this host (reads mountinfo and
 /// the v2 root's controllers). @throws as knast::detail::plan_cgroups().
 knast::detail::CgroupPlan plan_host_cgroups(const LinuxResources& resources, const std::string& id);

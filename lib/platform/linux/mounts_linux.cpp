@@ -5,7 +5,6 @@
 #include "platform/linux/executor_linux.hpp"
 
 #include "core/text.hpp"
-#include "jail/cgroup_plan.hpp"
 #include "rootfs/in_root.hpp"
 
 #include <fcntl.h>
@@ -18,8 +17,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <cerrno>
 #include <string_view>
 
@@ -209,22 +206,12 @@ void bind_mount(int root_fd, const RunMount& m, const MountOptions& o) {
   if (o.propagation != 0) set_propagation(root_fd, target, o.propagation);
 }
 
-// Where the host has its unified (v2) hierarchy mounted, if anywhere.
-std::string host_cgroup2_mount() {
-  std::ifstream in("/proc/self/mountinfo");
-  std::ostringstream text;
-  text << in.rdbuf();
-  for (const auto& mount : knast::detail::parse_cgroup_mounts(text.str()))
-    if (mount.v2) return mount.mount_point;
-  return {};
-}
-
 // Specs from `crun spec`/`runc spec` ask for a "cgroup" mount. The container gets the
 // host's unified hierarchy bound read-only (the spec's flags), as crun shows it on a v1 or
 // hybrid host; a fresh cgroup2 mount would show the same but costs ~15 ms of kernel time
 // per container. A host without a v2 hierarchy gives an empty read-only tmpfs.
 void cgroup_mount(int root_fd, const RunMount& m, const MountOptions& o) {
-  const std::string unified = host_cgroup2_mount();
+  const std::string unified = cgroup2_mount_point(read_mountinfo());
   if (unified.empty()) {
     Target target(root_fd, m.destination, TargetKind::directory);
     do_mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k,mode=755");
