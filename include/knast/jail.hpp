@@ -19,6 +19,8 @@
 
 #include <knast/export.hpp>
 #include <knast/linuxulator.hpp>
+#include <knast/network.hpp>
+#include <knast/plan.hpp>
 #include <knast/platform.hpp>
 #include <knast/run_spec.hpp>
 
@@ -51,13 +53,8 @@ struct KNAST_API JailPlanOptions {
   bool include_32bit = false;
 };
 
-/// One step of a plan, in the order the executor takes it, with the call it makes.
-struct KNAST_API JailPlanStep {
-  std::string action;  ///< "kldload", "devfs-ruleset", "mount", "write-file", "jail_set", "rctl", "attach-exec", ...
-  std::string detail;  ///< What exactly, as an administrator would type or read it.
-  /// Steps compare by every field.
-  friend bool operator==(const JailPlanStep&, const JailPlanStep&) = default;
-};
+/// One step of the jail plan (the same shape as the network plan's steps).
+using JailPlanStep = PlanStep;
 
 /// Everything that running one RunSpec on a FreeBSD host does, as plain data: what the
 /// FreeBSD executor carries out and `--dry-run` prints.
@@ -166,6 +163,21 @@ struct KNAST_API ContainerIo {
   /// it runs, window size forwarded).
 };
 
+/// How Jail::create() connects a container (docs/network.md).
+struct KNAST_API ContainerNetwork {
+  /// Empty: as the RunSpec says (a stack of its own with only loopback, or the host's
+  /// with RunOverrides::host_network). Otherwise the name or id of a network of the state
+  /// root to join (Network::default_network() is "knast"); the spec must then give the
+  /// container a network stack of its own. Its address is released when it stops.
+  std::string network;
+  std::vector<PortMapping> ports;  ///< Published ports (`-p`); bridge networks only.
+  /// Name servers for its /etc/resolv.conf (bridge and shared networks); empty: those of
+  /// the host's /etc/resolv.conf that are not loopback addresses (unreachable from a
+  /// container). Where that leaves none, the file names none: unlike docker, knast never
+  /// falls back to a public resolver nobody chose.
+  std::vector<std::string> dns;
+};
+
 /// How Jail::create() makes a container.
 struct KNAST_API JailOptions {
   /// The state root (containers/ lives under it); must exist or be creatable.
@@ -180,6 +192,8 @@ struct KNAST_API JailOptions {
   std::filesystem::path bundle;
   /// stdio.
   ContainerIo io;
+  /// Its network (none, host, or a named network with published ports).
+  ContainerNetwork network;
   /// Delete the container as soon as its first process exits (docker `--rm`).
   bool remove_on_exit = false;
   /// The supervisor program; empty: find_supervisor().

@@ -8,7 +8,9 @@
 #include <knast/image_store.hpp>
 #include <knast/layout.hpp>
 #include <knast/linuxulator.hpp>
+#include <knast/network.hpp>
 #include <knast/oci.hpp>
+#include <knast/plan.hpp>
 #include <knast/platform.hpp>
 #include <knast/reference.hpp>
 #include <knast/registry.hpp>

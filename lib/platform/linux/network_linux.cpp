@@ -1,0 +1,26 @@
+// PLACEHOLDER until the linux network executor lands (it is being written): refuses like the unsupported build.
+#include "platform/network.hpp"
+
+#include <knast/error.hpp>
+
+namespace knast::platform {
+namespace {
+
+[[noreturn]] void refuse(const std::string& what) {
+  throw Error(ErrorCode::unsupported, what + ": knast has no network executor for this OS");
+}
+
+}  // namespace
+
+void ensure_bridge(const NetworkConfig& network) { refuse("network " + network.name); }
+void remove_bridge(const NetworkConfig&) {}
+void connect_endpoint(const NetworkConfig& network, const Endpoint&, const NetworkTarget&) {
+  refuse("network " + network.name);
+}
+void disconnect_endpoint(const NetworkConfig&, const Endpoint&) {}
+void apply_firewall(const std::string& anchor, const std::string& rules) {
+  if (!rules.empty()) refuse("firewall anchor " + anchor);
+}
+std::string default_route_interface() { return {}; }
+
+}  // namespace knast::platform
