@@ -61,6 +61,18 @@ void require(const void* pointer, const char* what) {
   if (pointer == nullptr) throw Error(ErrorCode::invalid_argument, std::string(what) + " must not be NULL");
 }
 
+std::vector<std::string> strings_of(const char* const* items, size_t count, const char* what) {
+  std::vector<std::string> out;
+  if (count == 0) return out;
+  require(items, what);
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    require(items[i], what);
+    out.emplace_back(items[i]);
+  }
+  return out;
+}
+
 char* owned_string(std::string_view text) {
   auto* copy = static_cast<char*>(std::malloc(text.size() + 1));
   if (copy == nullptr) throw std::bad_alloc();

@@ -5,10 +5,13 @@
 #include <knast/error.hpp>
 #include <knast/knast.h>
 
+#include <cstddef>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace knast::capi {
 
@@ -52,16 +55,24 @@ void init_options(Options* opts, unsigned int version, const Options& defaults) 
   opts->version = version;
 }
 
-/// The options a caller passed, or @p defaults for NULL, with the version checked. (Every
-/// options struct is at version 1 so far; the first one to append fields must copy only the
-/// prefix the caller's version has and take the rest from @p defaults.)
+/// The options a caller passed, or @p defaults for NULL, with the version checked. An
+/// options struct that grew passes @p sizes: sizes[v - 1] is how many bytes a caller of
+/// version v passed (offsetof its first newer field); the rest come from @p defaults.
 template <typename Options>
-Options options_or_default(const Options* opts, const Options& defaults) {
+Options options_or_default(const Options* opts, const Options& defaults,
+                           std::initializer_list<std::size_t> sizes = {}) {
   if (opts == nullptr) return defaults;
   if (opts->version == 0 || opts->version > defaults.version)
     throw Error(ErrorCode::invalid_argument, "unknown options version " + std::to_string(opts->version));
-  return *opts;
+  if (opts->version == defaults.version || sizes.size() < opts->version) return *opts;
+  Options out = defaults;
+  std::memcpy(&out, opts, *(sizes.begin() + (opts->version - 1)));
+  return out;
 }
+
+/// A C array of @p count strings (NULL allowed only when empty) as a vector; @p what
+/// names the parameter in the error for a NULL.
+std::vector<std::string> strings_of(const char* const* items, size_t count, const char* what);
 
 /// A heap copy of @p text for a `char **out` parameter, released by knast_string_free().
 char* owned_string(std::string_view text);

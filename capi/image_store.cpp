@@ -27,6 +27,7 @@ namespace {
 using knast::capi::guard;
 using knast::capi::owned_string;
 using knast::capi::require;
+using knast::capi::strings_of;
 
 constexpr knast_store_options default_store_options = KNAST_STORE_OPTIONS_INIT;
 constexpr knast_import_options default_import_options = KNAST_IMPORT_OPTIONS_INIT;
@@ -42,16 +43,6 @@ knast_image_list::Row row_of(const knast::ImageSummary& image) {
 
 const knast_image_list::Row* row_at(const knast_image_list* list, size_t i) {
   return list != nullptr && i < list->rows.size() ? &list->rows[i] : nullptr;
-}
-
-std::vector<std::string> strings_of(const char* const* items, size_t count) {
-  std::vector<std::string> out;
-  out.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    require(items[i], "list entry");
-    out.emplace_back(items[i]);
-  }
-  return out;
 }
 
 std::string joined_lines(const std::vector<knast::Reference>& names) {
@@ -205,7 +196,7 @@ knast_status knast_image_store_save(knast_image_store* store, const char* const*
     require(archive, "archive");
     if (count > 0) require(names, "names");
     std::vector<knast::Reference> references;
-    for (const auto& name : strings_of(names, count)) references.push_back(knast::Reference::parse(name));
+    for (const auto& name : strings_of(names, count, "names")) references.push_back(knast::Reference::parse(name));
     store->store.save(references, archive, archive_format(format));
   });
 }
@@ -224,7 +215,7 @@ knast_status knast_image_store_import(char** digest, knast_image_store* store, c
     const knast_import_options options = knast::capi::options_or_default(opts, default_import_options);
     knast::ImportOptions import;
     if (options.change_count > 0) require(options.changes, "opts->changes");
-    import.changes = strings_of(options.changes, options.change_count);
+    import.changes = strings_of(options.changes, options.change_count, "changes");
     if (options.platform != nullptr) import.platform = knast::Platform::parse(options.platform);
     if (options.comment != nullptr) import.comment = options.comment;
     knast::ResolvedImage image = store->store.import_rootfs(tarball, knast::Reference::parse(name), import);

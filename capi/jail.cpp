@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -43,7 +44,9 @@ knast::ContainerIo io_from(const knast_stdio& c) {
 
 knast::JailOptions jail_options_from(const knast_jail_options* opts) {
   require(opts, "opts");
-  const auto c = knast::capi::options_or_default(opts, default_jail_options);
+  // Version 1 ended before the network fields.
+  const auto c = knast::capi::options_or_default(opts, default_jail_options,
+                                                 {offsetof(knast_jail_options, network), sizeof(knast_jail_options)});
   require(c.state_root, "opts->state_root");
   require(c.bundle, "opts->bundle");
   knast::JailOptions o;
@@ -55,6 +58,10 @@ knast::JailOptions jail_options_from(const knast_jail_options* opts) {
   o.io = io_from(c.stdio);
   o.remove_on_exit = c.remove_on_exit != 0;
   if (c.supervisor != nullptr) o.supervisor = c.supervisor;
+  if (c.network != nullptr) o.network.network = c.network;
+  for (const auto& text : knast::capi::strings_of(c.ports, c.ports_count, "opts->ports"))
+    for (auto& mapping : knast::parse_port_mappings(text)) o.network.ports.push_back(std::move(mapping));
+  o.network.dns = knast::capi::strings_of(c.dns, c.dns_count, "opts->dns");
   return o;
 }
 

@@ -17,21 +17,9 @@ namespace {
 using knast::capi::guard;
 using knast::capi::owned_string;
 using knast::capi::require;
+using knast::capi::strings_of;
 
 constexpr knast_run_overrides default_overrides = KNAST_RUN_OVERRIDES_INIT;
-
-// A C array of @p count strings (NULL allowed only when empty) as a vector.
-std::vector<std::string> strings_of(const char* const* items, size_t count, const char* what) {
-  std::vector<std::string> out;
-  if (count == 0) return out;
-  require(items, what);
-  out.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    require(items[i], what);
-    out.emplace_back(items[i]);
-  }
-  return out;
-}
 
 std::optional<std::string> optional_string(const char* value) {
   return value != nullptr ? std::optional<std::string>(value) : std::nullopt;

@@ -13,5 +13,6 @@ void bind_linuxulator(pybind11::module_& m);
 void bind_run_spec(pybind11::module_& m);
 void bind_jail_plan(pybind11::module_& m);
 void bind_jail(pybind11::module_& m);
+void bind_networks(pybind11::module_& m);
 
 }  // namespace knast::python

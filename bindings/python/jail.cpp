@@ -57,6 +57,19 @@ ContainerIo io_of(const py::object& stdio) {
   return io;
 }
 
+// Published ports given as `-p` texts ("8080:80/tcp") or PortMapping objects.
+std::vector<PortMapping> port_mappings_of(const py::list& ports) {
+  std::vector<PortMapping> out;
+  for (const auto& port : ports) {
+    if (py::isinstance<py::str>(port)) {
+      for (auto& m : parse_port_mappings(port.cast<std::string>())) out.push_back(std::move(m));
+    } else {
+      out.push_back(port.cast<PortMapping>());
+    }
+  }
+  return out;
+}
+
 // @p env entries "NAME=value" replace or add NAME in @p process's environment.
 void overlay_env(RunProcess& process, const std::vector<std::string>& env) {
   for (const auto& entry : env) {
@@ -139,7 +152,8 @@ void bind_container(py::module_& m) {
           "create",
           [](const std::filesystem::path& state_root, const std::filesystem::path& bundle, const std::string& id,
              const std::string& name, const std::string& image, const py::object& stdio, bool remove_on_exit,
-             std::optional<std::filesystem::path> supervisor) {
+             std::optional<std::filesystem::path> supervisor, const std::string& network, const py::list& ports,
+             const std::vector<std::string>& dns) {
             JailOptions o;
             o.state_root = state_root;
             o.bundle = bundle;
@@ -149,15 +163,20 @@ void bind_container(py::module_& m) {
             o.io = io_of(stdio);
             o.remove_on_exit = remove_on_exit;
             if (supervisor) o.supervisor = *supervisor;
+            o.network.network = network;
+            o.network.ports = port_mappings_of(ports);
+            o.network.dns = dns;
             py::gil_scoped_release release;
             return Jail::create(o);
           },
           py::arg("state_root"), py::arg("bundle"), py::kw_only(), py::arg("id") = "", py::arg("name") = "",
           py::arg("image") = "", py::arg("stdio") = "inherit", py::arg("remove_on_exit") = false,
-          py::arg("supervisor") = py::none(),
+          py::arg("supervisor") = py::none(), py::arg("network") = "", py::arg("ports") = py::list(),
+          py::arg("dns") = std::vector<std::string>{},
           "Makes the container of the bundle `bundle` (a directory with config.json) under `state_root`; it is "
           "`created`, its program not yet running. stdio: \"inherit\", \"null\", \"log\" or three descriptors "
-          "(ints, files, None for /dev/null).")
+          "(ints, files, None for /dev/null). network: the name of a network to join (\"\": as the bundle says); "
+          "ports: published ports as `-p` texts or PortMapping objects; dns: name servers for /etc/resolv.conf.")
       .def_static("open", &Jail::open, py::arg("state_root"), py::arg("id_or_name"), release_gil(),
                   "The container `id_or_name` (an id, a unique id prefix or a name); NotFoundError otherwise.")
       .def_static("list", &Jail::list, py::arg("state_root"), release_gil(),

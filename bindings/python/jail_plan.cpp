@@ -13,11 +13,12 @@ namespace py = pybind11;
 namespace knast::python {
 
 void bind_jail_plan(py::module_& m) {
-  py::class_<JailPlanStep>(m, "JailPlanStep", "One step of a jail plan, with the call it makes.")
-      .def_readonly("action", &JailPlanStep::action)
-      .def_readonly("detail", &JailPlanStep::detail)
-      .def("__eq__", [](const JailPlanStep& a, const JailPlanStep& b) { return a == b; })
-      .def("__repr__", [](const JailPlanStep& s) { return "knast.JailPlanStep('" + s.action + "', '" + s.detail + "')"; });
+  py::class_<PlanStep>(m, "PlanStep", "One step of a plan (jail or network), with the call it makes.")
+      .def_readonly("action", &PlanStep::action)
+      .def_readonly("detail", &PlanStep::detail)
+      .def("__eq__", [](const PlanStep& a, const PlanStep& b) { return a == b; })
+      .def("__repr__", [](const PlanStep& s) { return "knast.PlanStep('" + s.action + "', '" + s.detail + "')"; });
+  m.attr("JailPlanStep") = m.attr("PlanStep");  // the jail plan's name for it
 
   py::class_<JailPlan>(m, "JailPlan", "Everything running one RunSpec on a FreeBSD host does, as plain data.")
       .def_readonly("name", &JailPlan::name)

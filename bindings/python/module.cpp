@@ -10,6 +10,7 @@ PYBIND11_MODULE(_knast, m) {
   knast::python::bind_rootfs(m);
   knast::python::bind_linuxulator(m);
   knast::python::bind_run_spec(m);
+  knast::python::bind_networks(m);
   knast::python::bind_jail_plan(m);
   knast::python::bind_jail(m);
 }

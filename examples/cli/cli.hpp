@@ -2,6 +2,7 @@
 #pragma once
 
 #include <knast/image_store.hpp>
+#include <knast/jail.hpp>
 #include <knast/rootfs.hpp>
 
 #include <CLI/CLI.hpp>
@@ -67,5 +68,13 @@ void add_linuxulator_commands(CLI::App& app, const Globals& globals);
 /// Adds the container commands (run, create, start, ps, stop, kill, rm, exec, logs, wait)
 /// to @p app; `inspect` (an image command) also shows containers.
 void add_container_commands(CLI::App& app, const Globals& globals);
+
+/// Adds the network commands (network create|ls|inspect|rm, port) to @p app.
+void add_network_commands(CLI::App& app, const Globals& globals);
+
+/// What `run --network MODE -p ... --dns ...` joins: nothing for none and host; the
+/// default network (created on first use) for "" and "bridge"; else the named network.
+ContainerNetwork container_network(const Globals& globals, const std::string& mode,
+                                   const std::vector<std::string>& publish, const std::vector<std::string>& dns);
 
 }  // namespace knast::cli

@@ -70,7 +70,9 @@ struct RunFlags {
   std::string memory;
   std::optional<std::int64_t> pids_limit;
   std::string cpus;
-  std::string network = "none";
+  std::string network;  // "": the default bridge network
+  Strings publish;
+  Strings dns;
   std::string pull = "missing";
   UnpackFlags unpack;
   std::string image;
@@ -104,8 +106,12 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool run) {
   cmd->add_option("--pids-limit", f.pids_limit, "Most processes at once");
   cmd->add_option("--cpus", f.cpus, "CPUs (e.g. 1.5)");
   cmd->add_flag("--read-only", f.read_only, "Mount the root read-only");
-  cmd->add_option("--network", f.network, "Network: none (own, loopback only) or host")
-      ->check(CLI::IsMember({"none", "host"}));
+  cmd->add_option("--network", f.network,
+                  "Network: a network's name (default: the bridge network \"knast\"), none (loopback only) or host");
+  cmd->add_option("-p,--publish", f.publish, "Publish a port: [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]")
+      ->allow_extra_args(false);
+  cmd->add_option("--dns", f.dns, "Name server for the container's /etc/resolv.conf (default: the host's)")
+      ->allow_extra_args(false);
   cmd->add_option("--pull", f.pull, "Pull the image: missing (default), always or never")
       ->check(CLI::IsMember({"missing", "always", "never"}));
   cmd->add_option("--platform", f.unpack.platform, "Platform to pick from a multi-platform image");
@@ -209,6 +215,7 @@ Jail make_container(const Globals& globals, RunFlags& f) {
     options.name = f.name;
     options.image = f.image;
     options.bundle = dir;
+    options.network = container_network(globals, f.network, f.publish, f.dns);
     if (f.detach) {
       options.io.mode = StdioMode::log;
     } else {

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   knast::cli::add_layer_commands(app);
   knast::cli::add_linuxulator_commands(app, globals);
   knast::cli::add_container_commands(app, globals);
+  knast::cli::add_network_commands(app, globals);
 
   try {
     app.parse(argc, argv);

@@ -925,12 +925,20 @@ typedef struct knast_jail_options {
   knast_stdio stdio;      /**< Where the container's stdio goes. */
   int remove_on_exit;     /**< Nonzero: delete the container once its first process exits (`--rm`). */
   const char *supervisor; /**< The supervisor program, or NULL to find `knast-shim`. */
+  /* Version 2: the network (knast::ContainerNetwork). */
+  const char *network;       /**< The network to join (a name or id), or NULL: as the bundle says
+                                  (its own stack with loopback only, or the host's). */
+  const char *const *ports;  /**< Published ports as `-p` texts ("8080:80", "127.0.0.1:53:53/udp"). */
+  size_t ports_count;        /**< How many @ref ports there are. */
+  const char *const *dns;    /**< Name servers for its /etc/resolv.conf; none: the host's. */
+  size_t dns_count;          /**< How many @ref dns there are. */
 } knast_jail_options;
 
-/** The current version of ::knast_jail_options. */
-#define KNAST_JAIL_OPTIONS_VERSION 1
+/** The current version of ::knast_jail_options (2 added the network fields). */
+#define KNAST_JAIL_OPTIONS_VERSION 2
 /** Default ::knast_jail_options (state_root and bundle must still be set). */
-#define KNAST_JAIL_OPTIONS_INIT {KNAST_JAIL_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, KNAST_STDIO_INIT, 0, NULL}
+#define KNAST_JAIL_OPTIONS_INIT \
+  {KNAST_JAIL_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, KNAST_STDIO_INIT, 0, NULL, NULL, NULL, 0, NULL, 0}
 
 /** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
 KNAST_EXTERN knast_status knast_jail_options_init(knast_jail_options *opts, unsigned int version);
@@ -1040,6 +1048,85 @@ KNAST_EXTERN knast_status knast_new_container_id(char **out);
  * knast_string_free(). @return #KNAST_ENOTFOUND naming the places looked at.
  */
 KNAST_EXTERN knast_status knast_jail_find_supervisor(char **out);
+
+/* ---- Networks ----------------------------------------------------------------------- */
+
+/** A named network of a state root (see knast::Network). A handle: freeing it changes nothing. */
+typedef struct knast_network knast_network;
+
+/** Options of knast_network_create(). Initialise with #KNAST_NETWORK_OPTIONS_INIT. */
+typedef struct knast_network_options {
+  unsigned int version;         /**< #KNAST_NETWORK_OPTIONS_VERSION */
+  const char *state_root;       /**< The state root (required). */
+  const char *name;             /**< The network's name (required). */
+  const char *driver;           /**< "bridge" (NULL) or "shared" (FreeBSD only). */
+  const char *subnet;           /**< IPv4 CIDR, or NULL for a free 10.89.N.0/24. */
+  const char *gateway;          /**< The gateway, or NULL for the subnet's first address. */
+  const char *parent_interface; /**< See knast::NetworkConfig::parent_interface, or NULL. */
+  int nat;                      /**< Nonzero (default): outbound NAT for a bridge network. */
+} knast_network_options;
+
+/** The current version of ::knast_network_options. */
+#define KNAST_NETWORK_OPTIONS_VERSION 1
+/** Default ::knast_network_options (state_root and name must still be set). */
+#define KNAST_NETWORK_OPTIONS_INIT {KNAST_NETWORK_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, 1}
+
+/** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
+KNAST_EXTERN knast_status knast_network_options_init(knast_network_options *opts, unsigned int version);
+
+/**
+ * Creates a network (knast::Network::create()): its record and, for a bridge, the bridge
+ * interface, forwarding and NAT rules. Needs root.
+ * @return #KNAST_EINVALID (bad name, subnet, gateway, driver), #KNAST_EEXISTS (name or
+ *         overlapping subnet taken), or what the host refused — and nothing is left behind.
+ */
+KNAST_EXTERN knast_status knast_network_create(knast_network **out, const knast_network_options *opts);
+
+/** Opens the network @p name_or_id of @p state_root. @return #KNAST_ENOTFOUND. */
+KNAST_EXTERN knast_status knast_network_open(knast_network **out, const char *state_root, const char *name_or_id);
+
+/** Opens the default network "knast" (a bridge on 10.88.0.0/16), creating it on first use. */
+KNAST_EXTERN knast_status knast_network_default(knast_network **out, const char *state_root);
+
+/** Frees a handle; the network itself is not touched. NULL is a no-op. */
+KNAST_EXTERN void knast_network_free(knast_network *network);
+
+/** The network's config as JSON (what `network.json` holds). Free with knast_string_free(). */
+KNAST_EXTERN knast_status knast_network_config(char **json, const knast_network *network);
+
+/** The containers on the network as a JSON array of endpoints. Free with knast_string_free(). */
+KNAST_EXTERN knast_status knast_network_endpoints(char **json, const knast_network *network);
+
+/**
+ * Deletes the network: bridge, firewall rules, record. The handle stays to be freed.
+ * @return #KNAST_EINVALID while containers are on it.
+ */
+KNAST_EXTERN knast_status knast_network_remove(knast_network *network);
+
+/** Every network of @p state_root as a JSON array of configs. Free with knast_string_free(). */
+KNAST_EXTERN knast_status knast_network_list(char **json, const char *state_root);
+
+/**
+ * The endpoint of container @p container_id (its address, interfaces and published
+ * ports) as a JSON object, or "null" when it is on no network. Free with knast_string_free().
+ */
+KNAST_EXTERN knast_status knast_container_endpoint(char **json, const char *state_root, const char *container_id);
+
+/**
+ * Parses one `-p` value ("[hostip:]hostport:containerport[/tcp|udp]", ranges allowed)
+ * into a JSON array of mappings {host_ip, host_port, container_port, protocol}.
+ * Free with knast_string_free(). @return #KNAST_EINVALID naming what is wrong.
+ */
+KNAST_EXTERN knast_status knast_parse_port_mappings(char **json, const char *text);
+
+/**
+ * The plan for wiring container @p container_id of @p state_root to its network on a
+ * @p host_os ("linux" or "freebsd") host: the steps and the firewall rules, in @p format
+ * (#KNAST_PLAN_JSON or #KNAST_PLAN_TEXT). Pure apart from reading the records.
+ * @return #KNAST_ENOTFOUND when the container is on no network.
+ */
+KNAST_EXTERN knast_status knast_network_plan(char **out, const char *state_root, const char *container_id,
+                                             const char *host_os, uint32_t format);
 
 #ifdef __cplusplus
 }

@@ -116,7 +116,8 @@ void remove_container(const fs::path& state_root, const ContainerDir& dir) {
   std::error_code ec;
   if (fs::exists(fs::symlink_status(dir.path() / "rootfs.json", ec)))
     Rootfs::open(StateLayout(state_root)).remove(dir.id());
-  for (const auto& file : {dir.config(), dir.log(), dir.start_fifo(), dir.supervisor_lock()}) remove_file(file);
+  for (const auto& file : {dir.config(), dir.log(), dir.start_fifo(), dir.supervisor_lock(), dir.resolv_conf()})
+    remove_file(file);
   for (const auto& entry : fs::directory_iterator(dir.path(), ec))
     if (entry.path().filename().string().rfind(".state.", 0) == 0) remove_file(entry.path());
   remove_file(dir.state_file());  // last: until now the container is still listed

@@ -27,6 +27,8 @@ class ContainerDir {
   std::filesystem::path config() const { return dir_ / "config.json"; }
   std::filesystem::path state_file() const { return dir_ / "state.json"; }
   std::filesystem::path log() const { return dir_ / "container.log"; }
+  /// What a container on a network sees at /etc/resolv.conf (bind-mounted).
+  std::filesystem::path resolv_conf() const { return dir_ / "resolv.conf"; }
   /// The fifo a `start` request is written into (the supervisor holds it open O_RDWR).
   std::filesystem::path start_fifo() const { return dir_ / "start"; }
   /// Locked (exclusive) by the supervisor for its whole life; on exit it writes the final

@@ -6,9 +6,11 @@
 #include "image_store/posix_io.hpp"
 #include "jail/container_dir.hpp"
 #include "jail/container_log.hpp"
+#include "jail/container_network.hpp"
 #include "jail/stdio_relay.hpp"
 #include "jail/supervisor_client.hpp"
 #include "jail/supervisor_protocol.hpp"
+#include "network/network_state.hpp"
 #include "platform/container.hpp"
 
 #include <knast/error.hpp>
@@ -87,8 +89,10 @@ void record_container(const fs::path& state_root, const ContainerDir& dir, const
 }
 
 // Undoes record_container() after a failed create; the root (if any) stays with its maker.
-void unrecord_quietly(const ContainerDir& dir) noexcept {
-  for (const auto& file : {dir.config(), dir.state_file(), dir.log(), dir.start_fifo(), dir.supervisor_lock()}) {
+void unrecord_quietly(const fs::path& state_root, const ContainerDir& dir) noexcept {
+  (void)detail::leave_network(state_root, dir.id());
+  for (const auto& file : {dir.config(), dir.state_file(), dir.log(), dir.start_fifo(), dir.supervisor_lock(),
+                           dir.resolv_conf()}) {
     try {
       detail::remove_file(file);
     } catch (const Error&) {
@@ -131,6 +135,8 @@ Jail Jail::create(const JailOptions& options) {
   const ContainerDir dir(options.state_root, id);
   record_container(options.state_root, dir, options, spec);
   try {
+    if (!options.network.network.empty() || !options.network.ports.empty())
+      dir.write_spec(detail::join_container_network(options, dir, spec));
     auto [answer_read, answer_write] = detail::cloexec_pipe();
     std::vector<std::string> args{"create", "--root", options.state_root.string(), "--id", id};
     if (options.io.mode == StdioMode::log) args.emplace_back("--log");
@@ -142,7 +148,7 @@ Jail Jail::create(const JailOptions& options) {
     detail::wait_for_child(intermediate);
     detail::parse_status(answer, "create container " + id);
   } catch (const Error&) {
-    unrecord_quietly(dir);
+    unrecord_quietly(options.state_root, dir);
     throw;
   }
   return Jail(options.state_root, id);
@@ -314,7 +320,11 @@ void Jail::remove(bool force) {
     // The supervisor died before tearing down: clean up by name.
     platform::destroy_container(id_, static_cast<pid_t>(recorded.pid), dir.read_spec());
   }
+  // Normally the supervisor has released the address already; not if it died.
+  const std::string network_trouble = detail::leave_network(state_root_, id_);
   detail::remove_container(state_root_, dir);
+  if (!network_trouble.empty())
+    throw Error(ErrorCode::io, "container " + id_ + " removed, but not all of its network: " + network_trouble);
 }
 
 void Jail::read_logs(const std::function<void(int, std::string_view)>& sink, bool follow) const {

@@ -5,6 +5,7 @@
 #include "jail/container_dir.hpp"
 #include "jail/stdio_relay.hpp"
 #include "jail/supervisor_protocol.hpp"
+#include "network/network_state.hpp"
 #include "platform/container.hpp"
 
 #include <knast/error.hpp>
@@ -175,6 +176,8 @@ class ContainerSupervisor {
     const auto stdio = relay_->container_stdio();
     std::copy(stdio.begin(), stdio.end(), launch.stdio);
     container_ = platform::create_container(launch);
+    // Its stack exists now (and nothing runs in it yet): wire it to its network, if any.
+    connect_container(args_.root, args_.id, container_->pid());
     relay_->close_container_side();
     state_.status = ContainerStatus::created;
     state_.pid = container_->pid();
@@ -218,8 +221,11 @@ class ContainerSupervisor {
     try {
       container_->teardown();
     } catch (const std::exception& e) {
-      state_.error += (state_.error.empty() ? "" : "; ") + std::string("teardown: ") + e.what();
+      add_error(std::string("teardown: ") + e.what());
     }
+    // Its address and published ports go back to the network as soon as it has stopped.
+    if (const std::string trouble = leave_network(args_.root, args_.id); !trouble.empty())
+      add_error("network: " + trouble);
     state_.status = ContainerStatus::stopped;
     state_.exit_code = exit_code_of(status);
     if (WIFSIGNALED(status)) state_.signal = WTERMSIG(status);
@@ -234,6 +240,8 @@ class ContainerSupervisor {
       }
     }
   }
+
+  void add_error(const std::string& text) { state_.error += (state_.error.empty() ? "" : "; ") + text; }
 
   // A supervisor must get to its end whatever the disk does: a state it cannot write is
   // said on stderr, and the lock file still carries the exit status to waiters.

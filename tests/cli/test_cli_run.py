@@ -13,7 +13,7 @@ import tarfile
 import pytest
 
 CLI = os.environ["KNAST_CLI"]
-APPLETS = ["sh", "echo", "cat", "hostname", "id", "ls", "pwd", "sleep", "true", "ps"]
+APPLETS = ["sh", "echo", "cat", "hostname", "id", "ls", "pwd", "sleep", "true", "ps", "mkdir", "httpd"]
 
 def root_is_a_mount_point():
     """False in a chroot, where knast refuses to make containers (and says why)."""
@@ -68,6 +68,9 @@ def state(tmp_path):
     yield root
     for container in ok(root, "ps", "-aq").split():
         knast(root, "rm", "-f", container)
+    # `run` made the default network in this session's namespace (conftest.py): one per test.
+    for network in ok(root, "network", "ls", "-q").split():
+        knast(root, "network", "rm", network)
     assert mountinfo() == before, "a mount was left behind"
 
 

@@ -6,7 +6,8 @@ image store (ImageStore, an OCI image layout on disk), the registry client (Regi
 root filesystem cache (Rootfs, apply_layer, pull_and_unpack), the Linuxulator
 (decide_run, brand_tree, make_linux_emulation_plan, prepare_linux_root, preflight), the
 runtime config (RunSpec, make_run_spec, write_bundle, read_bundle), the FreeBSD jail plan
-(plan_freebsd_jail, JailPlan) and containers (Jail, ContainerState). Every failure raises
+(plan_freebsd_jail, JailPlan), containers (Jail, ContainerState) and networks (Network,
+Endpoint, PortMapping, plan_network). Every failure raises
 a subclass of knast.Error.
 """
 
@@ -58,12 +59,22 @@ from ._knast import (  # noqa: F401
     write_bundle,
     JailPlan,
     JailPlanStep,
+    PlanStep,
     jail_name,
     plan_freebsd_jail,
     ContainerState,
     Jail,
     find_supervisor,
     new_container_id,
+    Endpoint,
+    Network,
+    NetworkConfig,
+    NetworkPlan,
+    PF_CONF_LINES,
+    PortMapping,
+    find_endpoint,
+    parse_port_mappings,
+    plan_network,
     ClientCertificate,
     Credentials,
     Progress,
@@ -112,6 +123,8 @@ __all__ = [
     "RunMethod", "brand_tree", "choose_image_platform", "decide_run", "default_brand_record",
     "make_linux_emulation_plan", "preflight", "prepare_linux_root",
     "RunOverrides", "RunProcess", "RunSpec", "RunUser", "make_run_spec", "read_bundle", "write_bundle",
-    "JailPlan", "JailPlanStep", "jail_name", "plan_freebsd_jail",
+    "JailPlan", "JailPlanStep", "PlanStep", "jail_name", "plan_freebsd_jail",
+    "Endpoint", "Network", "NetworkConfig", "NetworkPlan", "PF_CONF_LINES", "PortMapping", "find_endpoint",
+    "parse_port_mappings", "plan_network",
     "ContainerState", "Jail", "find_supervisor", "new_container_id",
 ] + errors.__all__
