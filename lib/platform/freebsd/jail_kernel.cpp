@@ -2,6 +2,7 @@
 // jail_get(2) by name, jail_remove(2), the jail's processes from the kern.proc sysctl,
 // and lo0 of a vnet jail brought up from a child attached to it (FREEBSD.md §7).
 #include "platform/freebsd/jail_freebsd.hpp"
+#include "platform/freebsd/network_kernel_freebsd.hpp"
 
 #include "jail/jail_plan.hpp"
 
@@ -9,15 +10,11 @@
 
 #include <sys/param.h>
 #include <sys/jail.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/sockio.h>
 #include <sys/sysctl.h>
 #include <sys/user.h>
 #include <sys/wait.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <netinet/in_var.h>
 #include <signal.h>
 
 #include <fmt/format.h>
@@ -173,21 +170,7 @@ namespace {
 int configure_loopback_here() {
   const int s = ::socket(AF_INET, SOCK_DGRAM, 0);
   if (s < 0) return errno;
-  in_aliasreq add{};  // every field zero: ifra_vhid 0 (FREEBSD.md §8)
-  std::strncpy(add.ifra_name, "lo0", sizeof add.ifra_name - 1);
-  add.ifra_addr.sin_len = sizeof(sockaddr_in);
-  add.ifra_addr.sin_family = AF_INET;
-  add.ifra_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  add.ifra_mask.sin_len = sizeof(sockaddr_in);
-  add.ifra_mask.sin_family = AF_INET;
-  add.ifra_mask.sin_addr.s_addr = htonl(0xff000000u);
-  if (::ioctl(s, SIOCAIFADDR, &add) != 0 && errno != EEXIST) return errno;
-  ifreq flags{};
-  std::strncpy(flags.ifr_name, "lo0", sizeof flags.ifr_name - 1);
-  if (::ioctl(s, SIOCGIFFLAGS, &flags) != 0) return errno;
-  flags.ifr_flags = static_cast<short>(flags.ifr_flags | IFF_UP);
-  if (::ioctl(s, SIOCSIFFLAGS, &flags) != 0) return errno;
-  return 0;
+  return configure_loopback(s);
 }
 
 }  // namespace
