@@ -215,6 +215,17 @@ TEST_F(NetworkLinux, SharedDriverIsRefused) {
   }
 }
 
+TEST_F(NetworkLinux, EndpointWithoutHostInterfaceIsRefusedBeforeAnythingIsMade) {
+  auto endpoint = endpoint_for("c3", "10.89.7.5");
+  endpoint.host_interface.clear();
+  try {
+    knast::platform::connect_endpoint(bridge_network(), endpoint, {.container_id = "c3", .init_pid = 1});
+    ADD_FAILURE() << "an endpoint without a host interface was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorCode::invalid_argument) << e.what();
+  }
+}
+
 TEST_F(NetworkLinux, FirewallTableIsLoadedReplacedAndRemoved) {
   if (store_test::run("nft --version") != 0) GTEST_SKIP() << "the nft command (Debian: nftables) checks the result";
   in_fresh_network_namespace([] {

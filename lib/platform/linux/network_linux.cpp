@@ -70,8 +70,14 @@ UniqueFd open_network_namespace(pid_t pid) {
 }
 
 // The name the peer has between its creation in the container's namespace and its
-// rename to Endpoint::container_interface: unique per container, at most 15 characters.
-std::string temporary_peer_name(const Endpoint& endpoint) { return "kp" + endpoint.host_interface.substr(2); }
+// rename to Endpoint::container_interface: "kp" for the host end's "kv", so unique per
+// container and as short (Linux names hold at most 15 characters).
+std::string temporary_peer_name(const Endpoint& endpoint) {
+  if (endpoint.host_interface.size() < 3 || endpoint.container_interface.empty())
+    throw Error(ErrorCode::invalid_argument, "the endpoint of container " + endpoint.container_id +
+                                                 " names no host interface (\"kv…\") or no container interface");
+  return "kp" + endpoint.host_interface.substr(2);
+}
 
 void refuse_shared(const NetworkConfig& network) {
   if (network.driver == NetworkMode::shared)
@@ -82,8 +88,9 @@ void refuse_shared(const NetworkConfig& network) {
 // The container's side, through a socket in its namespace: the peer renamed and up, its
 // address, loopback up (the container executor brought it up already; harmless), the
 // default route via the gateway.
-void configure_inside(netlink::Socket& inside, const Endpoint& endpoint, in_addr address, in_addr gateway) {
-  const int index = netlink::link_index(inside, temporary_peer_name(endpoint));
+void configure_inside(netlink::Socket& inside, const std::string& peer_name, const Endpoint& endpoint, in_addr address,
+                      in_addr gateway) {
+  const int index = netlink::link_index(inside, peer_name);
   netlink::set_link(inside, {.index = index, .name = endpoint.container_interface, .master = 0, .up = true});
   netlink::add_address(inside, index, address, endpoint.prefix_length);
   netlink::set_link(inside, {.index = 0, .name = "lo", .master = 0, .up = true});
@@ -141,18 +148,19 @@ void connect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, co
   try {
     const in_addr address = parse_address(endpoint.address, "the address of the container");
     const in_addr gateway = endpoint.gateway.empty() ? in_addr{} : parse_address(endpoint.gateway, "the gateway");
+    const std::string peer_name = temporary_peer_name(endpoint);
     const UniqueFd netns = open_network_namespace(target.init_pid);
     auto host = netlink::Socket::open();
     const int bridge = netlink::link_index(host, network.bridge);
     auto inside = netlink::Socket::open_in_namespace(netns.get());
     // The host end joins the bridge and comes up in the same request that creates it.
     netlink::add_veth(host, {.name = endpoint.host_interface,
-                             .peer_name = temporary_peer_name(endpoint),
+                             .peer_name = peer_name,
                              .peer_netns_fd = netns.get(),
                              .master = bridge,
                              .up = true});
     try {
-      configure_inside(inside, endpoint, address, gateway);
+      configure_inside(inside, peer_name, endpoint, address, gateway);
     } catch (...) {
       delete_quietly(host, endpoint.host_interface);  // the peer goes with it
       throw;
