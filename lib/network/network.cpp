@@ -80,8 +80,8 @@ void make_host_side(const fs::path& state_root, const NetworkConfig& config, std
 // The parent interface: given, or for a FreeBSD bridge with NAT and a shared network the
 // interface of the default route.
 NetworkCreateOptions with_parent_interface(NetworkCreateOptions o, std::string_view host_os) {
-  const bool needs_parent =
-      o.driver == NetworkMode::shared || (o.driver == NetworkMode::bridge && o.nat && host_os == "freebsd");
+  // (Only on FreeBSD: Linux has no shared networks and masquerades on any interface.)
+  const bool needs_parent = host_os == "freebsd" && (o.driver == NetworkMode::shared || o.nat);
   if (!needs_parent || !o.parent_interface.empty()) return o;
   o.parent_interface = platform::default_route_interface();
   if (o.parent_interface.empty())

@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -176,6 +179,9 @@ void check_network_name(std::string_view name) {
   if (!good)
     throw Error(ErrorCode::invalid_argument, "network name " + quote_untrusted(name) +
                                                  ": use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 characters");
+  // network/<name>/ sits beside the lock file network/network.lock.
+  if (name == "network.lock")
+    throw Error(ErrorCode::invalid_argument, "network name \"network.lock\" is reserved: choose another");
 }
 
 std::optional<std::uint32_t> parse_ipv4(std::string_view text) {

@@ -16,7 +16,8 @@ inline namespace v0 {
 namespace detail {
 
 /// Refuses (invalid_argument) a network name that is not [a-zA-Z0-9][a-zA-Z0-9_.-]*, at
-/// most 64 characters (it names a directory and the pf anchor "knast/<name>").
+/// most 64 characters, nor "network.lock" (it names a directory beside the lock file and
+/// the pf anchor "knast/<name>").
 void check_network_name(std::string_view name);
 
 /// A dotted IPv4 address as a number in host order, or nothing.

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <charconv>

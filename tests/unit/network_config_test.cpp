@@ -28,7 +28,7 @@ ErrorCode kind_of(const std::function<void()>& f) {
 TEST(NetworkConfigNames, GoodAndBad) {
   for (const std::string& good : std::vector<std::string>{"knast", "a", "my-net_1.2", std::string(64, 'x')})
     EXPECT_NO_THROW(detail::check_network_name(good)) << good;
-  for (const std::string& bad : std::vector<std::string>{"", "-a", ".a", "_a", "a/b", "a b", "ä", std::string(65, 'x'), "..", "a:b"})
+  for (const std::string& bad : std::vector<std::string>{"", "-a", ".a", "_a", "a/b", "a b", "ä", std::string(65, 'x'), "..", "a:b", "network.lock"})
     EXPECT_EQ(kind_of([&] { detail::check_network_name(bad); }), ErrorCode::invalid_argument) << bad;
 }
 

@@ -354,5 +354,57 @@ TEST_F(NetworkState, EightProcessesJoinConcurrently) {
   for (int i = 2; i < 2 + processes; ++i) EXPECT_TRUE(distinct.count("10.89.0." + std::to_string(i))) << i;
 }
 
+// Two processes asking for the default network at once both get the one network. Each
+// works in a network namespace of its own (creating the network makes a bridge).
+TEST_F(NetworkState, DefaultNetworkIsCreatedOnceUnderARace) {
+  std::vector<std::pair<pid_t, int>> children;
+  for (int i = 0; i < 2; ++i) {
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(out[0]);
+      std::string result;
+      if (::unshare(CLONE_NEWNET) != 0) {
+        result = "skip";
+      } else {
+        try {
+          result = Network::default_network(root_).config().id;
+        } catch (const Error& e) {
+          result = e.kind() == ErrorCode::unsupported ? "unsupported" : std::string("error: ") + e.what();
+        }
+      }
+      (void)!::write(out[1], result.data(), result.size());
+      ::_exit(0);
+    }
+    ::close(out[1]);
+    children.emplace_back(child, out[0]);
+  }
+  std::vector<std::string> results;
+  for (const auto& [child, fd] : children) {
+    std::string result;
+    char buffer[256];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) result.append(buffer, static_cast<std::size_t>(n));
+    ::close(fd);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    results.push_back(result);
+  }
+  if (results[0] == "skip") GTEST_SKIP() << "no network namespace of our own (needs root)";
+  if (results[0] == "unsupported" && results[1] == "unsupported") {
+    // No network executor for this OS yet: the refused creation left nothing behind.
+    EXPECT_TRUE(Network::list(root_).empty());
+    GTEST_SKIP() << "no network executor on this OS yet";
+  }
+  EXPECT_EQ(results[0].size(), 64u) << results[0];
+  EXPECT_EQ(results[0], results[1]);
+  const auto all = Network::list(root_);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "knast");
+  EXPECT_EQ(all[0].subnet, "10.88.0.0/16");
+  EXPECT_EQ(all[0].gateway, "10.88.0.1");
+}
+
 }  // namespace
 }  // namespace knast
