@@ -54,6 +54,8 @@ KNAST_API std::vector<PortMapping> parse_port_mappings(std::string_view text);
 
 /// docker's `port` format: "80/tcp -> 0.0.0.0:8080".
 KNAST_API std::string to_string(const PortMapping& mapping);
+/// The mapping as a JSON object {host_ip, host_port, container_port, protocol}.
+KNAST_API std::string to_json(const PortMapping& mapping);
 
 // ---- Networks -------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ Json endpoint_json(const Endpoint& e) {
 
 }  // namespace
 
+std::string to_json(const PortMapping& mapping) { return port_json(mapping).dump(2) + "\n"; }
 std::string to_json(const NetworkConfig& config) { return config_json(config).dump(2) + "\n"; }
 std::string to_json(const Endpoint& endpoint) { return endpoint_json(endpoint).dump(2) + "\n"; }
 

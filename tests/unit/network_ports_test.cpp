@@ -46,6 +46,12 @@ TEST(NetworkPorts, PrintsAsDockerPort) {
   EXPECT_EQ(to_string(PortMapping{"127.0.0.1", 53, 5353, "udp"}), "5353/udp -> 127.0.0.1:53");
 }
 
+TEST(NetworkPorts, Json) {
+  EXPECT_EQ(to_json(PortMapping{"127.0.0.1", 8080, 80, "udp"}),
+            "{\n  \"host_ip\": \"127.0.0.1\",\n  \"host_port\": 8080,\n  \"container_port\": 80,\n"
+            "  \"protocol\": \"udp\"\n}\n");
+}
+
 TEST(NetworkPorts, ModeNames) {
   EXPECT_EQ(to_string(NetworkMode::none), "none");
   EXPECT_EQ(to_string(NetworkMode::host), "host");
