@@ -50,9 +50,9 @@ std::string id_of(int n) {
   return id + std::string(64 - id.size(), 'a');
 }
 
-// leave_network() of a container with published ports reloads the firewall: only in a
-// network namespace of the test's own. Returns what leave_network() returned, or
-// "skip" when no namespace can be made.
+// leave_network() removes the container's host interface and, when it published ports,
+// reloads the firewall: only in a network namespace of the test's own. Returns what
+// leave_network() returned, or "skip" when no namespace can be made.
 std::string leave_in_own_namespace(const fs::path& root, const std::string& container_id) {
   int out[2];
   if (::pipe(out) != 0) return "pipe failed";
@@ -172,9 +172,9 @@ TEST_F(NetworkState, AllocatesLowestFreeAndReusesAfterLeave) {
   make("web", "10.9.0.0/29");  // .1 gateway, .2-.6 for containers, .7 broadcast
   for (int i = 0; i < 5; ++i) EXPECT_EQ(join("web", i).address, "10.9.0." + std::to_string(i + 2));
   EXPECT_EQ(kind_of([&] { join("web", 5); }), ErrorCode::limit_exceeded);
-  EXPECT_EQ(detail::leave_network(root_, id_of(2)), "");
-  EXPECT_EQ(detail::leave_network(root_, id_of(2)), "");  // idempotent
-  EXPECT_EQ(detail::leave_network(root_, id_of(99)), "");
+  expect_left(leave_in_own_namespace(root_, id_of(2)));
+  EXPECT_EQ(leave_in_own_namespace(root_, id_of(2)), "");  // idempotent
+  EXPECT_EQ(leave_in_own_namespace(root_, id_of(99)), "");
   const auto again = join("web", 7);
   EXPECT_EQ(again.address, "10.9.0.4");
   EXPECT_EQ(again.prefix_length, 29);
@@ -252,7 +252,7 @@ TEST_F(NetworkState, HostsFileRewrittenInPlace) {
                               "10.89.0.2 db db-host " + id_of(1).substr(0, 12) + "\n"
                               "10.89.0.3 " + id_of(2).substr(0, 12) + "\n"
                               "10.89.0.4 cache " + id_of(3).substr(0, 12) + "\n");
-  EXPECT_EQ(detail::leave_network(root_, id_of(1)), "");
+  expect_left(leave_in_own_namespace(root_, id_of(1)));
   EXPECT_EQ(read_text(hosts), "127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n"
                               "10.89.0.3 " + id_of(2).substr(0, 12) + "\n"
                               "10.89.0.4 cache db " + id_of(3).substr(0, 12) + "\n");
@@ -293,11 +293,11 @@ TEST_F(NetworkState, RemoveRefusedWhileContainersAreOnIt) {
 TEST_F(NetworkState, RemoveDeletesTheRecord) {
   make("web");
   join("web", 1);
-  ASSERT_EQ(detail::leave_network(root_, id_of(1)), "");
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     if (::unshare(CLONE_NEWNET) != 0) ::_exit(77);
+    if (!detail::leave_network(root_, id_of(1)).empty()) ::_exit(2);
     try {
       Network::open(root_, "web").remove();
     } catch (...) {
