@@ -18,7 +18,9 @@
 #include <string>
 #include <vector>
 
-namespace knast::detail {
+namespace knast {
+inline namespace v0 {
+namespace detail {
 
 /// What a container brings to a network.
 struct JoinRequest {
@@ -71,4 +73,6 @@ struct FirewallRules {
 FirewallRules firewall_rules(std::string_view host_os, const NetworkConfig& network,
                              const std::vector<Endpoint>& endpoints);
 
-}  // namespace knast::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace knast
