@@ -8,6 +8,7 @@
 #include <knast/jail.hpp>
 #include <knast/layout.hpp>
 #include <knast/linuxulator.hpp>
+#include <knast/network.hpp>
 #include <knast/registry.hpp>
 #include <knast/rootfs.hpp>
 #include <knast/run_spec.hpp>
@@ -185,14 +186,30 @@ UnpackResult bring_image(const Globals& globals, Rootfs& rootfs, RunFlags& f) {
   return unpack_image(globals, rootfs, f.image, f.unpack);
 }
 
+/// The network part of `--dry-run`: none, host, or joining a network (nothing recorded).
+NetworkPlan network_dry_run(const Globals& globals, const RunFlags& f, const std::string& id) {
+  NetworkPlanRequest request;
+  request.host_os = "freebsd";
+  if (f.network == "none" || f.network == "host") {
+    request.mode = f.network == "none" ? NetworkMode::none : NetworkMode::host;
+    return plan_network(request);
+  }
+  std::vector<PortMapping> ports;
+  for (const auto& text : f.publish)
+    for (auto& mapping : parse_port_mappings(text)) ports.push_back(std::move(mapping));
+  const std::string name = f.network.empty() || f.network == "bridge" ? "knast" : f.network;
+  return preview_join(globals.state_root(), name, id, ports, "freebsd");
+}
+
 /// `--dry-run`: the plan for a FreeBSD host, made from the cached chain (nothing is created).
-void print_dry_run(const RunFlags& f, const ResolvedImage& image, const ChainInfo& chain) {
+void print_dry_run(const Globals& globals, const RunFlags& f, const ResolvedImage& image, const ChainInfo& chain) {
   const std::string id = "dry-run";
   const RunSpec spec = make_run_spec(image.config, chain.path, overrides_of(f, id, "freebsd"));
   JailPlanOptions options;
   options.container_id = id;
   options.image = image.config.platform();
   std::cout << to_text(plan_freebsd_jail(spec, options));
+  std::cout << "\n# network\n" << to_text(network_dry_run(globals, f, id));
 }
 
 /// Makes the container of @p f: root, branding, bundle, Jail::create. Returns it.
@@ -236,7 +253,7 @@ int run_container(const Globals& globals, RunFlags& f) {
   if (f.dry_run) {
     Rootfs rootfs = open_rootfs(globals, f.unpack.driver);
     const UnpackResult unpacked = bring_image(globals, rootfs, f);
-    print_dry_run(f, globals.open_store().resolve(f.image), unpacked.chain);
+    print_dry_run(globals, f, globals.open_store().resolve(f.image), unpacked.chain);
     return 0;
   }
   Jail jail = make_container(globals, f);

@@ -224,7 +224,7 @@ class ContainerSupervisor {
       add_error(std::string("teardown: ") + e.what());
     }
     // Its address and published ports go back to the network as soon as it has stopped.
-    if (const std::string trouble = leave_network(args_.root, args_.id); !trouble.empty())
+    if (const std::string trouble = leave_network(args_.root, args_.id, /*stack_gone=*/true); !trouble.empty())
       add_error("network: " + trouble);
     state_.status = ContainerStatus::stopped;
     state_.exit_code = exit_code_of(status);

@@ -24,6 +24,20 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view default_network_name = "knast";
+constexpr std::string_view default_network_subnet = "10.88.0.0/16";
+constexpr std::string_view default_network_gateway = "10.88.0.1";
+
+// The default network as Network::default_network() would make it, for a plan made
+// before it exists: its id (which names the bridge and the nft table) is not known yet.
+NetworkConfig planned_default_network() {
+  NetworkConfig config;
+  config.name = default_network_name;
+  config.id = std::string(64, '0');
+  config.subnet = default_network_subnet;
+  config.gateway = default_network_gateway;
+  config.bridge = "kn-" + config.id.substr(0, 12);
+  return config;
+}
 
 [[noreturn]] void refuse_create(std::string_view name, ErrorCode code, const std::string& why) {
   throw Error(code, fmt::format("create network {}: {}", detail::quote_untrusted(name), why));
@@ -189,8 +203,8 @@ Network Network::default_network(const fs::path& state_root) {
   NetworkCreateOptions options;
   options.state_root = state_root;
   options.name = default_network_name;
-  options.subnet = "10.88.0.0/16";
-  options.gateway = "10.88.0.1";
+  options.subnet = default_network_subnet;
+  options.gateway = default_network_gateway;
   return create_locked(lock, options);
 }
 
@@ -216,6 +230,32 @@ void Network::remove() {
     }
   }
   detail::drop_network_record(state_root_, config_.name);
+}
+
+NetworkPlan preview_join(const fs::path& state_root, std::string_view name_or_id, std::string_view container_id,
+                         const std::vector<PortMapping>& ports, std::string_view host_os) {
+  NetworkConfig network;
+  std::vector<Endpoint> endpoints;
+  try {
+    network = detail::resolve_network(state_root, name_or_id);
+    endpoints = detail::read_endpoints(state_root, network.name);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorCode::not_found || name_or_id != default_network_name) throw;
+    network = planned_default_network();
+  }
+  // A network made on another OS has no interface for pf's NAT: name the placeholder.
+  if (host_os == "freebsd" && network.driver == NetworkMode::bridge && network.nat && network.parent_interface.empty())
+    network.parent_interface = "EXTERNAL_INTERFACE";
+  detail::JoinRequest request;
+  request.container_id = container_id;
+  request.ports = ports;
+  NetworkPlanRequest plan;
+  plan.host_os = host_os;
+  plan.mode = network.driver;
+  plan.endpoint = detail::new_endpoint(network, endpoints, request);
+  plan.network = std::move(network);
+  plan.others = std::move(endpoints);
+  return plan_network(plan);
 }
 
 }  // namespace v0

@@ -3,6 +3,8 @@
 // the Jail component calls) and network.cpp (class Network).
 #pragma once
 
+#include "network/network_state.hpp"
+
 #include "core/unique_fd.hpp"
 
 #include <knast/network.hpp>
@@ -50,6 +52,12 @@ std::string hosts_text(const std::vector<Endpoint>& endpoints);
 /// bind-mount this inode, so it must never be replaced).
 void write_hosts_file(const std::filesystem::path& state_root, std::string_view name,
                       const std::vector<Endpoint>& endpoints);
+
+/// The endpoint a container of @p request gets on @p network, whose containers are
+/// @p endpoints now: the lowest free address, its interfaces and ports. Pure.
+/// @throws Error limit_exceeded (the subnet is full).
+Endpoint new_endpoint(const NetworkConfig& network, const std::vector<Endpoint>& endpoints,
+                      const JoinRequest& request);
 
 /// Records a new network (the caller holds @p lock): validates @p options, picks its
 /// subnet and gateway, makes its id and writes network/<name>/. No host change.

@@ -89,28 +89,6 @@ void check_ports_free(const fs::path& state_root, const std::vector<PortMapping>
                                     describe(wanted), id12(endpoint.container_id), network.name));
 }
 
-Endpoint new_endpoint(const NetworkConfig& network, const std::vector<Endpoint>& endpoints,
-                      const JoinRequest& request) {
-  const Ipv4Subnet subnet = parse_subnet(network.subnet);
-  std::vector<std::string> used;
-  for (const auto& e : endpoints) used.push_back(e.address);
-  Endpoint endpoint;
-  endpoint.container_id = request.container_id;
-  endpoint.container_name = request.container_name;
-  endpoint.hostname = request.hostname;
-  endpoint.network = network.name;
-  endpoint.address = allocate_address(subnet, network.gateway, used, network.name);
-  endpoint.prefix_length = subnet.prefix;
-  endpoint.ports = request.ports;
-  if (network.driver == NetworkMode::bridge) {
-    endpoint.gateway = network.gateway;
-    endpoint.host_interface = "kv" + id12(request.container_id);
-  } else {
-    endpoint.container_interface.clear();  // shared: the jail uses the host's interface
-  }
-  return endpoint;
-}
-
 void reload_firewall(const NetworkConfig& network, const std::vector<Endpoint>& endpoints) {
   const auto rules = firewall_rules(Platform::host().os, network, endpoints);
   if (!rules.anchor.empty()) platform::apply_firewall(rules.anchor, rules.rules);
@@ -272,6 +250,28 @@ void write_hosts_file(const fs::path& state_root, std::string_view name, const s
 
 // ---- What the Jail component calls ------------------------------------------------------
 
+Endpoint new_endpoint(const NetworkConfig& network, const std::vector<Endpoint>& endpoints,
+                      const JoinRequest& request) {
+  const Ipv4Subnet subnet = parse_subnet(network.subnet);
+  std::vector<std::string> used;
+  for (const auto& e : endpoints) used.push_back(e.address);
+  Endpoint endpoint;
+  endpoint.container_id = request.container_id;
+  endpoint.container_name = request.container_name;
+  endpoint.hostname = request.hostname;
+  endpoint.network = network.name;
+  endpoint.address = allocate_address(subnet, network.gateway, used, network.name);
+  endpoint.prefix_length = subnet.prefix;
+  endpoint.ports = request.ports;
+  if (network.driver == NetworkMode::bridge) {
+    endpoint.gateway = network.gateway;
+    endpoint.host_interface = "kv" + id12(request.container_id);
+  } else {
+    endpoint.container_interface.clear();  // shared: the jail uses the host's interface
+  }
+  return endpoint;
+}
+
 Endpoint join_network(const fs::path& state_root, std::string_view network_name_or_id, const JoinRequest& request,
                       std::string_view host_os) {
   const NetworkLock lock(state_root);
@@ -321,9 +321,11 @@ std::string container_resolv_conf(std::string_view host_resolv_conf, const std::
       rest += line + "\n";
   }
   // A host resolving through a local stub (systemd-resolved's 127.0.0.53) leaves none
-  // the container can reach: docker's answer is public resolvers, and so is ours.
-  if (nameservers.empty()) nameservers = {"8.8.8.8", "8.8.4.4"};
+  // the container can reach. docker falls back to public resolvers; knast does not send
+  // anyone's queries to a third party nobody chose: the file says so, and --dns fixes it.
   std::string out;
+  if (nameservers.empty())
+    out = "# knast: the host's name servers are loopback addresses, unreachable from a container: give --dns\n";
   for (const auto& server : nameservers) out += "nameserver " + server + "\n";
   return out + rest;
 }
@@ -348,7 +350,7 @@ void connect_container(const fs::path& state_root, const std::string& container_
   }
 }
 
-std::string leave_network(const fs::path& state_root, const std::string& container_id) noexcept {
+std::string leave_network(const fs::path& state_root, const std::string& container_id, bool stack_gone) noexcept {
   std::string problems;
   const auto note = [&](std::string_view what, std::string_view why) {
     problems += fmt::format("{}{}: {}", problems.empty() ? "" : "; ", what, why);
@@ -360,7 +362,7 @@ std::string leave_network(const fs::path& state_root, const std::string& contain
     const NetworkConfig& network = located->network;
     const Endpoint endpoint = located->endpoints[located->index];
     try {
-      platform::disconnect_endpoint(network, endpoint);
+      platform::disconnect_endpoint(network, endpoint, stack_gone);
     } catch (const std::exception& e) {
       note("remove its interface", e.what());
     }

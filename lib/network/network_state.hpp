@@ -61,8 +61,11 @@ void connect_container(const std::filesystem::path& state_root, const std::strin
 /// Unwires and releases the endpoint of @p container_id, if it has one: the host
 /// interface or alias removed, the endpoint dropped from endpoints.json and the hosts
 /// file, the firewall rules reloaded without its ports. Idempotent; for teardown paths,
-/// so it does not throw: it returns what went wrong, empty when nothing did.
-std::string leave_network(const std::filesystem::path& state_root, const std::string& container_id) noexcept;
+/// so it does not throw: it returns what went wrong, empty when nothing did. @p stack_gone:
+/// every process of the container has ended (the supervisor after teardown), see
+/// platform::disconnect_endpoint().
+std::string leave_network(const std::filesystem::path& state_root, const std::string& container_id,
+                          bool stack_gone = false) noexcept;
 
 /// The firewall rules of @p network with @p endpoints (the nft script or pf anchor text
 /// of NetworkPlan::firewall_rules) and their anchor. Pure.

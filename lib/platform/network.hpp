@@ -44,7 +44,12 @@ void connect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, co
 
 /// Undoes connect_endpoint(): deletes the host end (its peer goes with it) or the alias.
 /// Idempotent; a container whose stack is gone already is not an error.
-void disconnect_endpoint(const NetworkConfig& network, const Endpoint& endpoint);
+/// @p stack_gone says every process of the container has ended, so its network stack is
+/// going: Linux then leaves the veth pair to the kernel, which deletes it with the
+/// namespace (deleting it here would make the caller wait out an RCU grace period, about
+/// 20 ms per device); FreeBSD destroys the epair all the same (an interface moved into a
+/// jail comes back to the host when the jail goes).
+void disconnect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, bool stack_gone = false);
 
 /// Replaces, atomically, the rules in the firewall anchor @p anchor (an nftables table
 /// "ip knast_…" / a pf anchor "knast/…") with @p rules (an nft script / pf rules, as

@@ -67,6 +67,14 @@ std::string sh(const std::string& command) {
 
 bool ok(const std::string& command) { return sh(command).find("[exit status") == std::string::npos; }
 
+// Whether @p condition becomes true within 3 s.
+template <typename Condition>
+bool eventually(Condition condition) {
+  for (int i = 0; i < 300; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(10)))
+    if (condition()) return true;
+  return false;
+}
+
 // While alive, the calling process is in a new network namespace with lo up.
 class HostNamespace {
  public:
@@ -308,13 +316,16 @@ TEST_F(NetworkEndToEnd, RemovingContainersAndNetworksLeavesNoInterfaceOrRule) {
   EXPECT_NE(sh("nft list ruleset").find("knast_" + network.config().id.substr(0, 12)), std::string::npos);
 
   a.remove(true);
-  EXPECT_EQ(sh("ip -o link show").find("kv" + a.id().substr(0, 12)), std::string::npos);
+  // The kernel deletes the veth pair with the container's namespace, in its own time.
+  EXPECT_TRUE(eventually([&] { return sh("ip -o link show").find("kv" + a.id().substr(0, 12)) == std::string::npos; }))
+      << sh("ip -o link show");
   EXPECT_EQ(sh("nft list ruleset").find("8081"), std::string::npos) << "the port forward outlived its container";
   b.stop(1s);
   EXPECT_EQ(network.endpoints().size(), 0u) << "a stopped container still holds its address";
   b.remove();
   network.remove();
-  EXPECT_EQ(sh("ip -o link show | cut -d: -f2 | sort"), links_before);
+  EXPECT_TRUE(eventually([&] { return sh("ip -o link show | cut -d: -f2 | sort") == links_before; }))
+      << sh("ip -o link show");
   EXPECT_EQ(sh("nft list ruleset"), "");
   EXPECT_FALSE(fs::exists(state_root() / "network/testnet"));
 }

@@ -271,7 +271,9 @@ TEST(NetworkResolvConf, FromHostOrCaller) {
   EXPECT_EQ(detail::container_resolv_conf(host, {"1.1.1.1", "9.9.9.9"}),
             "nameserver 1.1.1.1\nnameserver 9.9.9.9\nsearch example.com\noptions edns0 trust-ad\n");
   // Only a local stub: docker's public fallback.
-  EXPECT_EQ(detail::container_resolv_conf("nameserver 127.0.0.53\n", {}), "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  // No fallback to a public resolver: no nameserver line at all, and why.
+  EXPECT_EQ(detail::container_resolv_conf("nameserver 127.0.0.53\n", {}).find("nameserver "), std::string::npos);
+  EXPECT_NE(detail::container_resolv_conf("nameserver 127.0.0.53\n", {}).find("--dns"), std::string::npos);
   EXPECT_EQ(detail::container_resolv_conf("", {"10.0.0.1"}), "nameserver 10.0.0.1\n");
 }
 

@@ -230,7 +230,9 @@ void connect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, co
   }
 }
 
-void disconnect_endpoint(const NetworkConfig& network, const Endpoint& endpoint) {
+// An epair end moved into a jail returns to the host when the jail goes: destroy it in
+// any case (stack_gone changes nothing here).
+void disconnect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, bool /*stack_gone*/) {
   const UniqueFd s = bsd::interface_socket();
   if (network.driver == NetworkMode::shared) {
     const InterfaceName parent = bsd::interface_name(network.parent_interface);

@@ -170,8 +170,10 @@ void connect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, co
   }
 }
 
-void disconnect_endpoint(const NetworkConfig& network, const Endpoint& endpoint) {
-  if (network.driver == NetworkMode::shared || endpoint.host_interface.empty()) return;
+void disconnect_endpoint(const NetworkConfig& network, const Endpoint& endpoint, bool stack_gone) {
+  // The namespace's end goes with the namespace, and the host end with it (veth pairs die
+  // together), in the kernel's own time rather than the caller's.
+  if (network.driver == NetworkMode::shared || endpoint.host_interface.empty() || stack_gone) return;
   auto socket = netlink::Socket::open();
   try {
     netlink::delete_link(socket, endpoint.host_interface);  // gone already (with its container): fine

@@ -17,7 +17,7 @@ void remove_bridge(const NetworkConfig&) {}
 void connect_endpoint(const NetworkConfig& network, const Endpoint&, const NetworkTarget&) {
   refuse("network " + network.name);
 }
-void disconnect_endpoint(const NetworkConfig&, const Endpoint&) {}
+void disconnect_endpoint(const NetworkConfig&, const Endpoint&, bool) {}
 void apply_firewall(const std::string& anchor, const std::string& rules) {
   if (!rules.empty()) refuse("firewall anchor " + anchor);
 }
