@@ -4,6 +4,7 @@
 // changes the host runs without the GIL.
 #include "bindings.hpp"
 
+#include <knast/error.hpp>
 #include <knast/network.hpp>
 
 #include <pybind11/stl.h>

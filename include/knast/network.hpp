@@ -161,16 +161,6 @@ class KNAST_API Network {
   NetworkConfig config_;
 };
 
-/// What joining network @p name_or_id of @p state_root would do for a new container
-/// @p container_id publishing @p ports on a @p host_os host ("linux" or "freebsd"): the
-/// plan with the address it would get now. Records and changes nothing — `--dry-run`.
-/// The default network ("knast") is planned as Network::default_network() would make it
-/// when it does not exist yet (its bridge named after a placeholder id).
-/// @throws Error not_found (another network that does not exist), and what plan_network() throws.
-KNAST_API NetworkPlan preview_join(const std::filesystem::path& state_root, std::string_view name_or_id,
-                                   std::string_view container_id, const std::vector<PortMapping>& ports,
-                                   std::string_view host_os);
-
 /// The endpoint of container @p container_id on any network of @p state_root, if it has one.
 KNAST_API std::optional<Endpoint> find_endpoint(const std::filesystem::path& state_root,
                                                 std::string_view container_id);
@@ -211,6 +201,16 @@ KNAST_API NetworkPlan plan_network(const NetworkPlanRequest& request);
 KNAST_API std::string to_json(const NetworkPlan& plan);
 /// What `--dry-run` prints: the steps, then the firewall rules.
 KNAST_API std::string to_text(const NetworkPlan& plan);
+
+/// What joining network @p name_or_id of @p state_root would do for a new container
+/// @p container_id publishing @p ports on a @p host_os host ("linux" or "freebsd"): the
+/// plan with the address it would get now. Records and changes nothing — `--dry-run`.
+/// The default network ("knast") is planned as Network::default_network() would make it
+/// when it does not exist yet (its bridge named after a placeholder id).
+/// @throws Error not_found (another network that does not exist), and what plan_network() throws.
+KNAST_API NetworkPlan preview_join(const std::filesystem::path& state_root, std::string_view name_or_id,
+                                   std::string_view container_id, const std::vector<PortMapping>& ports,
+                                   std::string_view host_os);
 
 /// The line a FreeBSD administrator adds to pf.conf once so that knast's anchors are
 /// evaluated (docs/freebsd-host.md).

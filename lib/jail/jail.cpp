@@ -90,7 +90,9 @@ void record_container(const fs::path& state_root, const ContainerDir& dir, const
 
 // Undoes record_container() after a failed create; the root (if any) stays with its maker.
 void unrecord_quietly(const fs::path& state_root, const ContainerDir& dir) noexcept {
-  (void)detail::leave_network(state_root, dir.id());
+  // The supervisor undid its own wiring and ended the container (its stack is gone): only
+  // the record is left to release, and no interface is deleted by name here.
+  (void)detail::leave_network(state_root, dir.id(), /*stack_gone=*/true);
   for (const auto& file : {dir.config(), dir.state_file(), dir.log(), dir.start_fifo(), dir.supervisor_lock(),
                            dir.resolv_conf()}) {
     try {

@@ -22,7 +22,7 @@ static const char *busybox_config =
     "\"config\":{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"sleep\",\"100\"]}}";
 
 static void make_bundle(void) {
-  char command[1024], rootfs[128];
+  char command[2048], rootfs[128];
   char *config = NULL;
   knast_run_overrides opts = KNAST_RUN_OVERRIDES_INIT;
   snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);

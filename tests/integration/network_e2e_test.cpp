@@ -368,7 +368,7 @@ TEST_F(NetworkEndToEnd, FailedWiringLeavesNothingBehind) {
   make_network();
   // The host end's name taken beforehand: wiring fails after the endpoint was recorded.
   const std::string id = "feedfacecafe0000";
-  ASSERT_TRUE(ok("ip link add kv" + id.substr(0, 12) + " type dummy")) << "make the obstacle";
+  ASSERT_TRUE(ok("ip link add kv" + id.substr(0, 12) + " type bridge")) << "make the obstacle";
   const std::string links_before = sh("ip -o link show | cut -d: -f2 | sort");
   JailOptions o;
   o.state_root = state_root();
@@ -379,7 +379,7 @@ TEST_F(NetworkEndToEnd, FailedWiringLeavesNothingBehind) {
   EXPECT_THROW(Jail::create(o), knast::Error);
   EXPECT_TRUE(Network::open(state_root(), "testnet").endpoints().empty()) << "the address was not released";
   EXPECT_TRUE(Jail::list(state_root()).empty());
-  EXPECT_EQ(sh("ip -o link show | cut -d: -f2 | sort"), links_before);
+  EXPECT_EQ(sh("ip -o link show | cut -d: -f2 | sort"), links_before) << "the obstacle is someone else's: kept";
   EXPECT_EQ(sh("nft list ruleset").find("dnat"), std::string::npos);
 }
 
