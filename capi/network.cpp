@@ -2,6 +2,7 @@
 // configs, endpoints and port mappings come back as JSON, as other records do.
 #include "guard.hpp"
 
+#include "network/network_files.hpp"
 #include "network/network_state.hpp"
 
 #include <knast/network.hpp>
@@ -56,7 +57,7 @@ knast::NetworkPlanRequest plan_request(const char* state_root, const char* conta
     throw knast::Error(knast::ErrorCode::not_found, std::string("container ") + container_id + " is on no network");
   knast::NetworkPlanRequest request;
   request.host_os = host_os;
-  request.network = knast::detail::network_of(state_root, *endpoint);
+  request.network = knast::detail::for_planning(knast::detail::network_of(state_root, *endpoint), host_os);
   request.mode = request.network.driver;
   request.endpoint = *endpoint;
   for (auto& other : knast::Network::open(state_root, request.network.name).endpoints())

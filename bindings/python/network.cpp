@@ -117,19 +117,20 @@ void bind_plan(py::module_& m) {
   m.def(
       "plan_network",
       [](const std::string& host_os, const std::string& mode, const std::optional<NetworkConfig>& network,
-         const std::optional<Endpoint>& endpoint, const std::vector<Endpoint>& others) {
+         const std::optional<Endpoint>& endpoint, const std::vector<Endpoint>& others, const std::string& container_id) {
         NetworkPlanRequest r;
         r.host_os = host_os;
         r.mode = mode_of(mode);
         if (network) r.network = *network;
         if (endpoint) r.endpoint = *endpoint;
+        if (!container_id.empty()) r.endpoint.container_id = container_id;
         r.others = others;
         return plan_network(r);
       },
       py::arg("host_os"), py::arg("mode"), py::kw_only(), py::arg("network") = py::none(),
-      py::arg("endpoint") = py::none(), py::arg("others") = std::vector<Endpoint>{},
+      py::arg("endpoint") = py::none(), py::arg("others") = std::vector<Endpoint>{}, py::arg("container_id") = "",
       "The plan for wiring a container (mode \"none\", \"host\", \"shared\" or \"bridge\") on a \"linux\" or "
-      "\"freebsd\" host. Pure.");
+      "\"freebsd\" host; `container_id` names the jail of a \"none\" plan (else the endpoint's). Pure.");
   m.attr("PF_CONF_LINES") = std::string(pf_conf_lines);
 }
 

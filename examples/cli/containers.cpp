@@ -190,6 +190,7 @@ UnpackResult bring_image(const Globals& globals, Rootfs& rootfs, RunFlags& f) {
 NetworkPlan network_dry_run(const Globals& globals, const RunFlags& f, const std::string& id) {
   NetworkPlanRequest request;
   request.host_os = "freebsd";
+  request.endpoint.container_id = id;  // names the jail
   if (f.network == "none" || f.network == "host") {
     request.mode = f.network == "none" ? NetworkMode::none : NetworkMode::host;
     return plan_network(request);

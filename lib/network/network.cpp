@@ -110,6 +110,12 @@ Network create_locked(const detail::NetworkLock& lock, const NetworkCreateOption
 
 namespace detail {
 
+NetworkConfig for_planning(NetworkConfig network, std::string_view host_os) {
+  if (host_os == "freebsd" && network.driver == NetworkMode::bridge && network.nat && network.parent_interface.empty())
+    network.parent_interface = "EXTERNAL_INTERFACE";
+  return network;
+}
+
 NetworkConfig record_network(const NetworkLock&, const NetworkCreateOptions& o, std::string_view host_os) {
   check_network_name(o.name);
   if (o.driver != NetworkMode::bridge && o.driver != NetworkMode::shared)
@@ -243,9 +249,7 @@ NetworkPlan preview_join(const fs::path& state_root, std::string_view name_or_id
     if (e.kind() != ErrorCode::not_found || name_or_id != default_network_name) throw;
     network = planned_default_network();
   }
-  // A network made on another OS has no interface for pf's NAT: name the placeholder.
-  if (host_os == "freebsd" && network.driver == NetworkMode::bridge && network.nat && network.parent_interface.empty())
-    network.parent_interface = "EXTERNAL_INTERFACE";
+  network = detail::for_planning(std::move(network), host_os);
   detail::JoinRequest request;
   request.container_id = container_id;
   request.ports = ports;

@@ -59,6 +59,11 @@ void write_hosts_file(const std::filesystem::path& state_root, std::string_view 
 Endpoint new_endpoint(const NetworkConfig& network, const std::vector<Endpoint>& endpoints,
                       const JoinRequest& request);
 
+/// @p network ready to be planned for a @p host_os host: a bridge with NAT made on Linux
+/// (where nftables needs no parent interface) gets the placeholder "EXTERNAL_INTERFACE"
+/// for pf's NAT rule, so a FreeBSD plan of it can still be shown.
+NetworkConfig for_planning(NetworkConfig network, std::string_view host_os);
+
 /// Records a new network (the caller holds @p lock): validates @p options, picks its
 /// subnet and gateway, makes its id and writes network/<name>/. No host change.
 /// @throws Error invalid_argument, already_exists (name or overlapping subnet).

@@ -154,7 +154,7 @@ std::string pf_rules(const NetworkConfig& network, const std::vector<Endpoint>& 
     if (network.parent_interface.empty())
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("network {}: outbound NAT needs a parent interface on FreeBSD (none recorded): "
-                              "recreate it with --parent-interface",
+                              "recreate it naming one (knast network create --parent IF)",
                               network.name));
     // Outbound NAT on the interface traffic leaves by; "(if)" follows its address when it
     // changes (DHCP). Traffic between containers of the subnet stays untranslated.

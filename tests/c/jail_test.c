@@ -333,7 +333,7 @@ static void test_bad_input(void) {
 
   CHECK(knast_jail_options_init(&opts, KNAST_JAIL_OPTIONS_VERSION) == KNAST_OK);
   CHECK(opts.state_root == NULL && opts.stdio.mode == KNAST_STDIO_INHERIT && opts.stdio.fds[1] == -1);
-  CHECK(knast_jail_options_init(&opts, 2) == KNAST_EINVALID);
+  CHECK(knast_jail_options_init(&opts, KNAST_JAIL_OPTIONS_VERSION + 1) == KNAST_EINVALID);
   CHECK(knast_jail_create(&jail, NULL) == KNAST_EINVALID);
   CHECK(knast_jail_create(&jail, &opts) == KNAST_EINVALID); /* no state root, no bundle */
   snprintf(missing, sizeof missing, "%s/no-bundle", dir);

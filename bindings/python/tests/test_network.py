@@ -30,8 +30,8 @@ def test_port_mappings():
 
 
 def test_plans_for_each_mode():
-    assert "lo0" in knast.plan_network("freebsd", "none").to_text()
-    assert knast.plan_network("linux", "host").steps == [] or all(s.action for s in knast.plan_network("linux", "host").steps)
+    assert "lo0" in knast.plan_network("freebsd", "none", container_id="c1").to_text()
+    assert knast.plan_network("linux", "host", container_id="c1").steps == []
     with pytest.raises(knast.InvalidArgumentError):
         knast.plan_network("linux", "shared")
     with pytest.raises(knast.InvalidArgumentError):
@@ -76,8 +76,11 @@ def test_network_with_a_container(tmp_path, rootfs, state, host_namespace):  # n
         assert net.endpoints() == [endpoint]
         with open(state / "network" / "pynet" / "hosts") as hosts:
             assert "10.67.0.2" in hosts.read()
-        plan = knast.plan_network("freebsd", "bridge", network=net.config, endpoint=endpoint)
-        assert "knast/pynet" == plan.firewall_anchor and "rdr" in plan.firewall_rules
+        plan = knast.plan_network("linux", "bridge", network=net.config, endpoint=endpoint)
+        assert plan.firewall_anchor == "ip knast_" + net.config.id[:12]
+        assert "dnat to 10.67.0.2:80" in plan.firewall_rules and "dnat to 10.67.0.2:53" in plan.firewall_rules
+        with pytest.raises(knast.InvalidArgumentError):  # pf's NAT needs the external interface
+            knast.plan_network("freebsd", "bridge", network=net.config, endpoint=endpoint)
         with pytest.raises(knast.InvalidArgumentError):
             net.remove()
     assert knast.find_endpoint(state, jail.id) is None
