@@ -1,9 +1,13 @@
 // Times wiring and unwiring one container on a bridge network with knast's Linux network
-// executor (connect_endpoint + disconnect_endpoint), in process. Usage: wire RUNS
+// executor (connect_endpoint + disconnect_endpoint), in process. Usage: wire RUNS [MODE]
 // Runs in a network namespace of its own (nothing of the machine's network is touched):
-// makes the bridge, a process paused in another namespace of its own (the container),
+// makes the bridge and a process paused in another namespace of its own (the container),
 // then times RUNS connect + disconnect pairs and prints "median p90 connect_median
-// disconnect_median" in ms.
+// disconnect_median" in ms. MODE "live" (default): the container stays alive and
+// disconnect deletes the veth pair (the kernel holds that call for an RCU grace period).
+// MODE "lifecycle": as the supervisor does it — a new container per run, wired, then
+// ended (not timed: that is the container's own end), then disconnected with stack_gone
+// (the pair goes with the namespace, in the kernel's time).
 #include "platform/network.hpp"
 
 #include <sched.h>
@@ -50,13 +54,20 @@ pid_t start_container() {
   return pid;
 }
 
+void end_container(pid_t container) {
+  ::kill(container, SIGKILL);
+  ::waitpid(container, nullptr, 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: wire RUNS\n");
+  const std::string mode = argc > 2 ? argv[2] : "live";
+  if (argc < 2 || argc > 3 || (mode != "live" && mode != "lifecycle")) {
+    std::fprintf(stderr, "usage: wire RUNS [live|lifecycle]\n");
     return 2;
   }
+  const bool lifecycle = mode == "lifecycle";
   if (::unshare(CLONE_NEWNET) != 0) {
     std::perror("unshare(CLONE_NEWNET)");
     return 1;
@@ -75,22 +86,24 @@ int main(int argc, char** argv) try {
   endpoint.prefix_length = 24;
   endpoint.gateway = network.gateway;
   endpoint.host_interface = "kvc0ffee001122";
-  const pid_t container = start_container();
-  const knast::platform::NetworkTarget target{.container_id = endpoint.container_id, .init_pid = container};
-
+  pid_t container = start_container();
   std::vector<double> total, connect, disconnect;
   for (int i = 0; i < std::stoi(argv[1]); ++i) {
+    // A dead container's pair lingers until the kernel gets to it: a name of its own each run.
+    if (lifecycle) endpoint.host_interface = "kv" + std::to_string(100000 + i);
+    const knast::platform::NetworkTarget target{.container_id = endpoint.container_id, .init_pid = container};
     const auto start = clock_type::now();
     knast::platform::connect_endpoint(network, endpoint, target);
     const double wired = ms_since(start);
+    if (lifecycle) end_container(container);
     const auto unwire = clock_type::now();
-    knast::platform::disconnect_endpoint(network, endpoint);
+    knast::platform::disconnect_endpoint(network, endpoint, /*stack_gone=*/lifecycle);
     disconnect.push_back(ms_since(unwire));
     connect.push_back(wired);
-    total.push_back(ms_since(start));
+    total.push_back(wired + disconnect.back());
+    if (lifecycle) container = start_container();
   }
-  ::kill(container, SIGKILL);
-  ::waitpid(container, nullptr, 0);
+  end_container(container);
   std::printf("%.2f %.2f %.2f %.2f\n", percentile(total, 0.5), percentile(total, 0.9), percentile(connect, 0.5),
               percentile(disconnect, 0.5));
   return 0;
