@@ -135,6 +135,12 @@ def test_dry_run_prints_the_freebsd_plan(state):
     assert "jail_set" in out and "memoryuse:deny=67108864" in out
     assert "exec.start" in out or "jail.conf" in out
     assert ok(state, "ps", "-aq") == ""
+    # The network part: the default bridge network, planned without being made.
+    out = ok(state, "run", "--dry-run", "-p", "8080:80", "busybox:1", "true")
+    assert "epair" in out and "SIOCSIFVNET" in out and "rdr pass" in out and "10.88.0.2 port 80" in out, out
+    assert ok(state, "network", "ls", "-q") == "", "a dry run made the default network"
+    out = ok(state, "run", "--dry-run", "--network", "none", "busybox:1", "true")
+    assert "lo0" in out and "epair" not in out
 
 
 @pytest.mark.skipif(shutil.which("crun") is None, reason="crun is not installed")

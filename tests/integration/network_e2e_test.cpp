@@ -269,8 +269,14 @@ TEST_F(NetworkEndToEnd, PublishedPortIsReachedFromTheHostAndTheWorld) {
   ASSERT_EQ(endpoint->ports.size(), 1u);
   EXPECT_EQ(knast::to_string(endpoint->ports[0]), "80/tcp -> 0.0.0.0:8080");
 
-  // From the host itself, to one of its own addresses (the nat output hook).
+  // From the host itself, to one of its own addresses (the nat output hook), and to
+  // 127.0.0.1 (route_localnet on the bridge, and the masquerade of loopback sources).
   EXPECT_EQ(until_ok("busybox wget -q -O - http://10.200.0.1:8080/"), "hello from a container\n");
+  EXPECT_EQ(until_ok("busybox wget -q -O - http://127.0.0.1:8080/"), "hello from a container\n");
+  // From another container of the network, through the host's address (hairpin NAT).
+  Jail client = start("client", {"sleep", "100"}, "testnet");
+  const auto [hairpin_code, hairpin] = exec_until_ok(client, {"wget", "-q", "-O", "-", "http://10.200.0.1:8080/"});
+  EXPECT_EQ(hairpin, "hello from a container\n") << hairpin_code;
   // From the world, to the host's address on its side (the prerouting hook).
   std::string from_world;
   for (int i = 0; i < 50 && from_world != "hello from a container\n"; ++i, std::this_thread::sleep_for(100ms))

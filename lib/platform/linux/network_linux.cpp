@@ -51,11 +51,18 @@ int prefix_length_of(const std::string& subnet) {
 
 // Forwarding is a setting of each network namespace (/proc/sys/net belongs to the
 // namespace of whoever opens it): this turns it on in the caller's, where the bridge is.
-void enable_ipv4_forwarding() {
-  constexpr const char* path = "/proc/sys/net/ipv4/ip_forward";
-  const UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
-  if (!fd || ::write(fd.get(), "1", 1) != 1)
-    throw Error(errno, std::string("turn on IPv4 forwarding (write 1 to ") + path + ")");
+void write_sysctl_one(const std::string& path, const std::string& what) {
+  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), "1", 1) != 1) throw Error(errno, "turn on " + what + " (write 1 to " + path + ")");
+}
+
+void enable_ipv4_forwarding() { write_sysctl_one("/proc/sys/net/ipv4/ip_forward", "IPv4 forwarding"); }
+
+// A port published on 127.0.0.1 (or any address, reached as 127.0.0.1 from the host) is
+// DNAT'ed to a container: the kernel routes such a packet out of the bridge only with
+// route_localnet on it (what docker sets when it runs without its userland proxy).
+void enable_route_localnet(const std::string& bridge) {
+  write_sysctl_one("/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet", "route_localnet on " + bridge);
 }
 
 UniqueFd open_network_namespace(pid_t pid) {
@@ -126,6 +133,7 @@ void ensure_bridge(const NetworkConfig& network) {
     netlink::add_address(socket, index, gateway, prefix_length);  // there already after a restart: fine
     netlink::set_link(socket, {.index = index, .name = {}, .master = 0, .up = true});
     enable_ipv4_forwarding();
+    enable_route_localnet(network.bridge);
   } catch (const Error& error) {
     if (created) delete_quietly(socket, network.bridge);
     throw error.with_context("set up the bridge of network " + network.name);
