@@ -11,7 +11,9 @@
 
 #include <algorithm>
 
-namespace knast::detail {
+namespace knast {
+inline namespace v0 {
+namespace detail {
 namespace {
 
 namespace fs = std::filesystem;
@@ -83,4 +85,6 @@ RunSpec join_container_network(const JailOptions& options, const ContainerDir& d
   return spec;
 }
 
-}  // namespace knast::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace knast

@@ -10,7 +10,9 @@
 
 #include <filesystem>
 
-namespace knast::detail {
+namespace knast {
+inline namespace v0 {
+namespace detail {
 
 /// The spec of a container made with @p options: @p spec itself when it joins no
 /// network; otherwise the endpoint is recorded (so remove it with leave_network() if
@@ -20,4 +22,6 @@ namespace knast::detail {
 ///         shares the host's stack), and what join_network() throws.
 RunSpec join_container_network(const JailOptions& options, const ContainerDir& dir, RunSpec spec);
 
-}  // namespace knast::detail
+}  // namespace detail
+}  // namespace v0
+}  // namespace knast

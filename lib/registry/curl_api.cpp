@@ -1,8 +1,9 @@
 #include "registry/curl_api.hpp"
 
+#include "core/shared_library.hpp"
+
 #include <knast/error.hpp>
 
-#include <dlfcn.h>
 
 #include <mutex>
 #include <string>
@@ -17,18 +18,12 @@ constexpr const char* library = "libcurl.so.4";
 
 template <typename Function>
 void look_up(void* handle, Function& out, const char* name) {
-  void* symbol = ::dlsym(handle, name);
-  if (symbol == nullptr)
-    throw Error(ErrorCode::internal, std::string(library) + " has no " + name + ": libcurl 7.80 or newer is needed");
-  out = reinterpret_cast<Function>(symbol);
+  detail::look_up(handle, out, name, library, ": libcurl 7.80 or newer is needed");
 }
 
 CurlApi load() {
-  // Never unloaded: libcurl keeps global state for the life of the process.
-  void* handle = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr)
-    throw Error(ErrorCode::not_found, std::string("registry access needs libcurl: ") + ::dlerror() +
-                                          " (Debian: apt-get install libcurl4; FreeBSD: pkg install curl)");
+  void* handle = detail::open_shared_library(library, ErrorCode::not_found, "registry access needs libcurl",
+                                             "Debian: apt-get install libcurl4; FreeBSD: pkg install curl");
   CurlApi api{};
   look_up(handle, api.global_init, "curl_global_init");
   look_up(handle, api.easy_init, "curl_easy_init");

@@ -7,6 +7,9 @@
 
 #include "core/unique_fd.hpp"
 
+#include <knast/oci.hpp>
+#include <knast/run_spec.hpp>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,6 +62,19 @@ inline void make_busybox_root(const std::filesystem::path& root) {
     fs::create_directories(root / dir);
   store_test::spit(root / "etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
   store_test::spit(root / "etc/group", "root:x:0:\napp:x:1000:\nstaff:x:50:app\n");
+}
+
+/// Writes the bundle @p dir of a busybox container of @p root on this Linux host: the
+/// test image's config with @p overrides (host_os and container_id filled in when empty).
+inline std::filesystem::path write_bundle(const std::filesystem::path& dir, const std::filesystem::path& root,
+                                          knast::RunOverrides overrides) {
+  if (overrides.host_os.empty()) overrides.host_os = "linux";
+  if (overrides.container_id.empty()) overrides.container_id = "0123456789abcdef";
+  const auto spec =
+      knast::make_run_spec(knast::ImageConfig::parse(oci_test::testdata("busybox-config.json")), root, overrides);
+  std::filesystem::create_directories(dir.parent_path());
+  knast::write_bundle(dir, spec);
+  return dir;
 }
 
 }  // namespace busybox_test

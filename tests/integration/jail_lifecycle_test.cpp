@@ -88,16 +88,9 @@ class JailLifecycle : public testing::Test {
   fs::path bundle(const std::string& name, const Strings& args,
                   const std::function<void(knast::RunOverrides&)>& edit = {}) {
     knast::RunOverrides o;
-    o.host_os = "linux";
-    o.container_id = "0123456789abcdef";
     o.args = args;
     if (edit) edit(o);
-    const auto spec =
-        knast::make_run_spec(knast::ImageConfig::parse(oci_test::testdata("busybox-config.json")), dir_.path() / "rootfs", o);
-    const auto dir = dir_.path() / "bundles" / name;
-    fs::create_directories(dir.parent_path());
-    knast::write_bundle(dir, spec);
-    return dir;
+    return busybox_test::write_bundle(dir_.path() / "bundles" / name, dir_.path() / "rootfs", o);
   }
 
   JailOptions options(const fs::path& bundle_dir, StdioMode mode = StdioMode::null) {

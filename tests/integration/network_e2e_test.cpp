@@ -164,17 +164,10 @@ class NetworkEndToEnd : public testing::Test {
 
   fs::path bundle(const std::string& name, const Strings& args, bool own_stack = true) {
     knast::RunOverrides o;
-    o.host_os = "linux";
-    o.container_id = "0123456789abcdef";
     o.hostname = name;
     o.args = args;
     o.host_network = !own_stack;
-    const auto spec =
-        knast::make_run_spec(knast::ImageConfig::parse(oci_test::testdata("busybox-config.json")), dir_.path() / "rootfs", o);
-    const auto dir = dir_.path() / "bundles" / name;
-    fs::create_directories(dir.parent_path());
-    knast::write_bundle(dir, spec);
-    return dir;
+    return busybox_test::write_bundle(dir_.path() / "bundles" / name, dir_.path() / "rootfs", o);
   }
 
   // A detached container named @p name running @p args on @p network, started.

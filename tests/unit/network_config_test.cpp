@@ -1,5 +1,6 @@
 // Network values: names, subnet arithmetic, the allocator, and the JSON of network.json /
 // endpoints.json (round trips, and strict refusal of anything knast would not write).
+#include "error_kind.hpp"
 #include "network/network_config.hpp"
 
 #include <knast/error.hpp>
@@ -16,14 +17,7 @@ namespace {
 using detail::Ipv4Subnet;
 using detail::parse_subnet;
 
-ErrorCode kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorCode::ok;
-}
+using test::kind_of;
 
 TEST(NetworkConfigNames, GoodAndBad) {
   for (const std::string& good : std::vector<std::string>{"knast", "a", "my-net_1.2", std::string(64, 'x')})

@@ -2,6 +2,7 @@
 // host (detail::create_network_record), joining (lowest free address, reuse after
 // leaving, full subnets, port conflicts across networks), the hosts file rewritten in
 // place, resolv.conf, Network::open/list/remove, and 8 processes joining at once.
+#include "error_kind.hpp"
 #include "network/network_files.hpp"
 #include "network/network_state.hpp"
 
@@ -28,14 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ErrorCode kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorCode::ok;
-}
+using test::kind_of;
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);

@@ -1,9 +1,10 @@
 // libnftables, looked up with dlopen(3)/dlsym(3) on first use (nftables_linux.hpp).
 #include "platform/linux/nftables_linux.hpp"
 
+#include "core/shared_library.hpp"
+
 #include <knast/error.hpp>
 
-#include <dlfcn.h>
 #include <nftables/libnftables.h>
 
 #include <memory>
@@ -27,17 +28,12 @@ struct Api {
 
 template <typename Function>
 void look_up(void* handle, Function& out, const char* name) {
-  void* symbol = ::dlsym(handle, name);
-  if (symbol == nullptr) throw Error(ErrorCode::internal, std::string(library) + " has no " + name);
-  out = reinterpret_cast<Function>(symbol);
+  detail::look_up(handle, out, name, library);
 }
 
 Api load() {
-  // Never unloaded: contexts may be in use in other threads.
-  void* handle = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr)
-    throw Error(ErrorCode::unsupported, std::string("nftables rules need libnftables: ") + ::dlerror() +
-                                            " (Debian: apt-get install libnftables1)");
+  void* handle = detail::open_shared_library(library, ErrorCode::unsupported, "nftables rules need libnftables",
+                                             "Debian: apt-get install libnftables1");
   Api api{};
   look_up(handle, api.ctx_new, "nft_ctx_new");
   look_up(handle, api.ctx_free, "nft_ctx_free");
