@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from test_cli_run import knast, ok, state  # noqa: F401  (the busybox:1 store fixture)
+from test_cli_run import knast, ok, root_is_a_mount_point, state  # noqa: F401  (the busybox:1 store fixture)
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("nft") is None,
-                                reason="networks need root and nftables")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("nft") is None or not root_is_a_mount_point(),
+                                reason="networks need root, nftables and a root that is a mount point (no chroot)")
 
 
 def wait_for(command, expected, tries=50):
