@@ -320,7 +320,7 @@ std::string container_resolv_conf(std::string_view host_resolv_conf, const std::
     else if (keyword == "search" || keyword == "options")
       rest += line + "\n";
   }
-  // A host resolving through a local stub (systemd-resolved's 127.0.0.53) leaves none
+  // A host resolving through a local resolver (systemd-resolved's 127.0.0.53) leaves none
   // the container can reach. docker falls back to public resolvers; knast does not send
   // anyone's queries to a third party nobody chose: the file says so, and --dns fixes it.
   std::string out;
