@@ -124,6 +124,25 @@ TEST(ImageStoreBlobs, IngestStreamsAndVerifies) {
   EXPECT_EQ(ingest_files(dir.path()), 0u);
 }
 
+// Writes small enough to be gathered and large enough to bypass the buffer, across several
+// of the writer's early-writeback steps: the bytes that land are the bytes written.
+TEST(ImageStoreBlobs, IngestOfMixedWriteSizesKeepsEveryByteInOrder) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  std::string content;
+  for (std::size_t i = 0; content.size() < (std::size_t{11} << 20); ++i)
+    content += std::string(i % 3 == 0 ? 700001 : 16384 + i, static_cast<char>('a' + i % 26));
+  auto writer = store.ingest(Digest::of(content), content.size());
+  std::size_t at = 0;
+  for (std::size_t i = 0; at < content.size(); ++i) {
+    const std::size_t size = std::min(content.size() - at, i % 5 == 0 ? std::size_t{1} << 20 : 3000 + i);
+    writer.write(std::string_view(content).substr(at, size));
+    at += size;
+  }
+  EXPECT_EQ(writer.commit(), Digest::of(content));
+  EXPECT_EQ(store.read_blob(Digest::of(content), content.size()), content);
+}
+
 TEST(ImageStoreBlobs, Sha512BlobsGoUnderTheirOwnFolderAndVerify) {
   TempDir dir;
   auto store = ImageStore::open(dir.path());

@@ -78,6 +78,10 @@ int make_device_at(int dir_fd, const char* entry, mode_t type_and_mode, std::uin
   return ::mknodat(dir_fd, entry, type_and_mode, ::makedev(major, minor)) == 0 ? 0 : errno;
 }
 
+// sync_file_range(2) has no FreeBSD counterpart (aio_fsync(2) would need an aiocb kept
+// alive per range, and the fsync that follows waits for all of it anyway).
+void start_writeback(int, std::uint64_t, std::uint64_t) noexcept {}
+
 int nofollow_symlink_errno() noexcept { return EMLINK; }
 
 }  // namespace knast::platform

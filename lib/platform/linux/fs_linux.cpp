@@ -76,6 +76,11 @@ int make_device_at(int dir_fd, const char* entry, mode_t type_and_mode, std::uin
   return ::mknodat(dir_fd, entry, type_and_mode, ::makedev(major, minor)) == 0 ? 0 : errno;
 }
 
+void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcept {
+  // Queues the writes and returns; it blocks only while the device's queue is full.
+  (void)::sync_file_range(fd, static_cast<off64_t>(offset), static_cast<off64_t>(length), SYNC_FILE_RANGE_WRITE);
+}
+
 int nofollow_symlink_errno() noexcept { return ELOOP; }
 
 }  // namespace knast::platform

@@ -12,6 +12,7 @@ bool has_fast_in_root() noexcept { return false; }
 int set_xattr_fd(int, std::string_view, std::span<const std::byte>) noexcept { return ENOTSUP; }
 int set_xattr_nofollow(int, const char*, std::string_view, std::span<const std::byte>) noexcept { return ENOTSUP; }
 int make_device_at(int, const char*, mode_t, std::uint32_t, std::uint32_t) noexcept { return ENOTSUP; }
+void start_writeback(int, std::uint64_t, std::uint64_t) noexcept {}
 int nofollow_symlink_errno() noexcept { return ELOOP; }
 
 }  // namespace knast::platform
