@@ -8,6 +8,7 @@
 #include "linuxulator/tree_walk.hpp"
 
 #include "core/unique_fd.hpp"
+#include "platform/fs.hpp"
 
 #include <knast/error.hpp>
 #include <knast/linuxulator.hpp>
@@ -123,9 +124,20 @@ class TreeBrander {
     std::vector<Write> writes;
   };
 
+  // O_NONBLOCK: an entry swapped for a fifo since readdir must not hang the walk. No
+  // access-time update: reading the header is not a use of the file, and on a freshly
+  // unpacked tree (atime <= mtime) relatime would otherwise write every inode, a sixth of
+  // the time branding took on ext4 (bench/RESULTS.md, brand).
+  static UniqueFd open_for_inspection(int dirfd, const std::string& name) {
+    constexpr int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    UniqueFd fd(::openat(dirfd, name.c_str(), flags | platform::no_atime_open_flag()));
+    // O_NOATIME is refused on a file the caller neither owns nor has CAP_FOWNER over.
+    if (!fd && errno == EPERM && platform::no_atime_open_flag() != 0) fd = UniqueFd(::openat(dirfd, name.c_str(), flags));
+    return fd;
+  }
+
   void inspect(int dirfd, const std::string& name, const std::string& rel, Batch& batch) {
-    // O_NONBLOCK: an entry swapped for a fifo since readdir must not hang the walk.
-    UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    UniqueFd fd = open_for_inspection(dirfd, name);
     if (!fd) {
       if (errno == ELOOP || errno == EMLINK || errno == ENOENT) return;  // became a symlink or vanished
       add_skip(batch, rel, std::string("cannot open: ") + std::strerror(errno));

@@ -56,6 +56,11 @@ int make_device_at(int dir_fd, const char* entry, mode_t type_and_mode, std::uin
 /// writes everything.
 void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcept;
 
+/// The open(2) flag that keeps a read from updating the file's access time: O_NOATIME on
+/// Linux (allowed to the file's owner and to CAP_FOWNER; open fails with EPERM otherwise),
+/// 0 where no such flag exists (FreeBSD: the mount's atime setting decides).
+int no_atime_open_flag() noexcept;
+
 /// The errno with which open(2) with O_NOFOLLOW refuses a final symbolic link: ELOOP on
 /// Linux, EMLINK on FreeBSD.
 int nofollow_symlink_errno() noexcept;

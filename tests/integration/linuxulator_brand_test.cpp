@@ -188,6 +188,24 @@ TEST_F(BrandTree, ScanReportsWithoutWriting) {
   EXPECT_FALSE(fs::exists(dir_ / "tree.knast-brand.json"));
 }
 
+// Reading headers is not a use of a file: on a mount with relatime, a read of a file whose
+// atime is older than its mtime (as tar leaves it) would otherwise write every inode.
+TEST_F(BrandTree, InspectingLeavesAccessTimesAlone) {
+  const struct timespec old_atime{1000000000, 0};
+  const struct timespec keep_mtime{0, UTIME_OMIT};
+  for (const char* file : {"bin/ls", "etc/profile", "bin/busybox-sysv"}) {
+    const struct timespec times[2] = {old_atime, keep_mtime};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (root_ / file).c_str(), times, 0), 0) << file;
+  }
+  const BrandReport r = knast::brand_tree(root_, options(BrandMode::automatic));
+  EXPECT_EQ(r.elf, 5u);
+  for (const char* file : {"bin/ls", "etc/profile", "bin/busybox-sysv"}) {
+    struct stat st{};
+    ASSERT_EQ(::lstat((root_ / file).c_str(), &st), 0);
+    EXPECT_TRUE(same_time(st.st_atim, old_atime)) << file << " atime " << st.st_atim.tv_sec;
+  }
+}
+
 TEST_F(BrandTree, IdempotentAndUndoRestoresTheOriginalBytes) {
   const auto mtime = mtime_of(root_ / "bin/ls");
   const std::string original_ls = slurp(root_ / "bin/ls");

@@ -82,6 +82,8 @@ int make_device_at(int dir_fd, const char* entry, mode_t type_and_mode, std::uin
 // alive per range, and the fsync that follows waits for all of it anyway).
 void start_writeback(int, std::uint64_t, std::uint64_t) noexcept {}
 
+int no_atime_open_flag() noexcept { return 0; }
+
 int nofollow_symlink_errno() noexcept { return EMLINK; }
 
 }  // namespace knast::platform

@@ -81,6 +81,8 @@ void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcep
   (void)::sync_file_range(fd, static_cast<off64_t>(offset), static_cast<off64_t>(length), SYNC_FILE_RANGE_WRITE);
 }
 
+int no_atime_open_flag() noexcept { return O_NOATIME; }
+
 int nofollow_symlink_errno() noexcept { return ELOOP; }
 
 }  // namespace knast::platform

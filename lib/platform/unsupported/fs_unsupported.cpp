@@ -13,6 +13,7 @@ int set_xattr_fd(int, std::string_view, std::span<const std::byte>) noexcept { r
 int set_xattr_nofollow(int, const char*, std::string_view, std::span<const std::byte>) noexcept { return ENOTSUP; }
 int make_device_at(int, const char*, mode_t, std::uint32_t, std::uint32_t) noexcept { return ENOTSUP; }
 void start_writeback(int, std::uint64_t, std::uint64_t) noexcept {}
+int no_atime_open_flag() noexcept { return 0; }
 int nofollow_symlink_errno() noexcept { return ELOOP; }
 
 }  // namespace knast::platform
