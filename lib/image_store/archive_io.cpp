@@ -73,7 +73,7 @@ void EntrySource::read_block() {
     const int status = archive_read_data_block(reader_, &data, &size, &offset);
     if (status == ARCHIVE_EOF) {
       at_end_ = true;
-    } else if (status < ARCHIVE_WARN) {
+    } else if (archive_failed(status)) {
       throw archive_error(reader_, "read entry data");
     } else {
       block_ = bytes_of(data, size);
@@ -140,7 +140,7 @@ la_ssize_t SourceArchive::read_callback(archive* a, void* self, const void** buf
 
 int SourceArchive::check(int status, std::string_view doing) {
   if (parked_) std::rethrow_exception(std::exchange(parked_, nullptr));
-  if (status < ARCHIVE_WARN) throw archive_error(archive_.get(), fmt::format("{}: {}", what_, doing));
+  if (archive_failed(status)) throw archive_error(archive_.get(), fmt::format("{}: {}", what_, doing));
   return status;
 }
 

@@ -51,6 +51,12 @@ ArchiveWritePtr new_archive_writer();
 /// An operating-system errno is kept; a format or data problem becomes @p data_code.
 Error archive_error(archive* a, std::string_view doing, ErrorCode data_code = ErrorCode::invalid_argument);
 
+/// Whether a libarchive status is a failure. Besides ARCHIVE_FAILED and ARCHIVE_FATAL that
+/// is ARCHIVE_RETRY, libarchive's answer to a damaged header it could skip past (a tar
+/// header whose checksum is wrong): in an image layer or archive that is damage, refused
+/// like any other, not something to step over.
+inline bool archive_failed(int status) noexcept { return status < ARCHIVE_WARN || status == ARCHIVE_RETRY; }
+
 /// A pull stream of bytes.
 class ByteSource {
  public:

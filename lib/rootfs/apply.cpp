@@ -24,13 +24,9 @@ void support_tar(archive* a) {
   archive_read_support_format_empty(a);
 }
 
-// The next entry's header; false at the end. libarchive answers ARCHIVE_RETRY for a
-// header whose checksum is wrong (it could skip ahead to the next good one): for a layer
-// that is damage, so it is refused like any other.
+// The next entry's header; false at the end. A damaged header is an error (check()).
 bool next_header(detail::SourceArchive& reader, archive_entry*& entry) {
-  const int status = reader.check(archive_read_next_header(reader.get(), &entry), "read an entry header");
-  if (status == ARCHIVE_RETRY) throw detail::archive_error(reader.get(), "tar: read an entry header");
-  return status != ARCHIVE_EOF;
+  return reader.check(archive_read_next_header(reader.get(), &entry), "read an entry header") != ARCHIVE_EOF;
 }
 
 detail::UniqueFd open_root(const std::filesystem::path& root) {

@@ -228,7 +228,6 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
     const int status =
         reader.check(archive_read_data_block(reader.get(), &block, &size, &offset), "read the file's content");
     if (status == ARCHIVE_EOF) break;
-    if (status == ARCHIVE_RETRY) throw archive_error(reader.get(), "read the file's content");
     if (offset < 0 || static_cast<std::uint64_t>(offset) + size > declared)
       throw Error(ErrorCode::integrity, fmt::format("the content is longer than the {} bytes its header declares",
                                                     declared));

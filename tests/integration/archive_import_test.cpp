@@ -132,6 +132,17 @@ TEST_F(ArchiveImport, RefusesATruncatedTarball) {
   expect_store_untouched();
 }
 
+// libarchive answers a header whose checksum is wrong with ARCHIVE_RETRY (it could skip
+// ahead to the next good one); for an image layer that is damage, not something to skip.
+TEST_F(ArchiveImport, RefusesAHeaderWithABadChecksum) {
+  auto damaged = make_tar({{"first", "1"}, {"second", "2"}, {"third", "3"}}, false);
+  damaged[1024] = 'X';  // the second header's name: its checksum no longer matches
+  const auto e = import_error(damaged);
+  EXPECT_EQ(e.kind(), ErrorCode::invalid_argument);
+  EXPECT_THAT(e.what(), HasSubstr("tar: read header"));
+  expect_store_untouched();
+}
+
 TEST_F(ArchiveImport, RefusesBadOptionsBeforeReadingAnything) {
   ImportOptions options;
   options.changes = {"ENV A=1", "RUN make"};
