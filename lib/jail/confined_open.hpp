@@ -1,7 +1,7 @@
-// Opening a file inside an image root without ever following a symbolic link, so that a
-// hostile image (etc -> /host/etc, etc/passwd -> /etc/shadow) cannot make knast read a
-// file of the host. lib/rootfs had no confined-open helper on main when this was written;
-// once it exports one, this should give way to it.
+// Opening a file inside an image root from the host, so that a hostile image (etc ->
+// /host/etc, etc/passwd -> /etc/shadow) cannot make knast read a file of the host: the
+// directories resolve with chroot semantics (lib/rootfs/in_root.hpp), as they would inside
+// the container; the file's own name is never followed when it is a link.
 #pragma once
 
 #include "core/unique_fd.hpp"
@@ -16,12 +16,14 @@ inline namespace v0 {
 namespace detail {
 
 /// Opens @p relative (a path inside the root, e.g. "etc/passwd"; a leading "/" is
-/// allowed) below the directory @p root for reading. Every component is opened with
-/// openat(2) and O_NOFOLLOW relative to the one before, so nothing outside @p root is
-/// ever reached; ".." is refused. The root directory itself is opened as given.
-/// @return an empty UniqueFd if a component does not exist or is not a directory.
-/// @throws Error unsupported if a component is a symbolic link; invalid_argument for
-///         "..", Error with the errno for other failures.
+/// allowed) below the directory @p root for reading. Its directories are resolved as if
+/// @p root were `/` (open_dir_in_root(): symbolic links followed, absolute ones from the
+/// root, never above it), so an image whose /etc links to usr/etc works; the last
+/// component is opened with O_NOFOLLOW. ".." is refused.
+/// @return an empty UniqueFd if the file or a directory above it does not exist (or a
+///         component that should be a directory is not one).
+/// @throws Error unsupported if the file itself is a symbolic link; invalid_argument for
+///         "..", an empty path or a loop of links; Error with the errno for other failures.
 UniqueFd open_in_root(const std::filesystem::path& root, const std::filesystem::path& relative);
 
 /// The content of the regular file @p relative inside @p root (see open_in_root()), or
