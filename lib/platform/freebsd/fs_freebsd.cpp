@@ -1,6 +1,7 @@
 // FreeBSD: O_RESOLVE_BENEATH for confined resolution (13.0 and later), extattr(2) for
 // extended attributes, mknodat(2).
 #include "platform/fs.hpp"
+#include "platform/freebsd/extattr_names_freebsd.hpp"
 
 #include <sys/param.h>
 #include <sys/types.h>
@@ -26,21 +27,6 @@ bool resolve_beneath_usable() noexcept {
   return usable;
 }
 
-// tar names FreeBSD extattrs "<namespace>.<name>": only the user and system namespaces
-// exist here (security.* and trusted.* are Linux namespaces).
-bool split_name(std::string_view name, int& attr_namespace, std::string& attr_name) {
-  if (name.starts_with("user.")) {
-    attr_namespace = EXTATTR_NAMESPACE_USER;
-    attr_name = std::string(name.substr(5));
-  } else if (name.starts_with("system.")) {
-    attr_namespace = EXTATTR_NAMESPACE_SYSTEM;
-    attr_name = std::string(name.substr(7));
-  } else {
-    return false;
-  }
-  return !attr_name.empty();
-}
-
 }  // namespace
 
 FastResolve open_dir_in_root_fast(int root_fd, const char* path, int& fd) noexcept {
@@ -61,10 +47,9 @@ std::string_view in_root_mechanism() noexcept { return "O_RESOLVE_BENEATH"; }
 bool has_fast_in_root() noexcept { return resolve_beneath_usable(); }
 
 int set_xattr_fd(int fd, std::string_view name, std::span<const std::byte> value) noexcept {
-  int attr_namespace = 0;
-  std::string attr_name;
-  if (!split_name(name, attr_namespace, attr_name)) return EOPNOTSUPP;
-  return ::extattr_set_fd(fd, attr_namespace, attr_name.c_str(), value.data(), value.size()) >= 0 ? 0 : errno;
+  const auto attr = freebsd::split_extattr_name(name);
+  if (!attr) return EOPNOTSUPP;
+  return ::extattr_set_fd(fd, attr->namespace_id, attr->name.c_str(), value.data(), value.size()) >= 0 ? 0 : errno;
 }
 
 int set_xattr_nofollow(int, const char*, std::string_view, std::span<const std::byte>) noexcept {

@@ -1,6 +1,7 @@
 // FreeBSD extattrs through the extattr_*_link calls, which act on a symlink itself. The
 // user and system namespaces are named "user." and "system." as libarchive names them.
 #include "platform/xattr.hpp"
+#include "platform/freebsd/extattr_names_freebsd.hpp"
 
 #include <knast/error.hpp>
 
@@ -13,12 +14,6 @@
 
 namespace knast::platform {
 namespace {
-
-struct Namespace {
-  int id;
-  std::string_view prefix;
-};
-constexpr Namespace namespaces[] = {{EXTATTR_NAMESPACE_USER, "user."}, {EXTATTR_NAMESPACE_SYSTEM, "system."}};
 
 bool no_xattrs_here(int err) noexcept { return err == EOPNOTSUPP || err == ENOSYS || err == EPERM || err == EACCES; }
 
@@ -43,7 +38,7 @@ std::string read_sized(Get get, const std::filesystem::path& path, std::string_v
 std::vector<ExtendedAttribute> read_xattrs(const std::filesystem::path& path) {
   const char* p = path.c_str();
   std::vector<ExtendedAttribute> out;
-  for (const Namespace& ns : namespaces) {
+  for (const freebsd::ExtattrNamespace& ns : freebsd::extattr_namespaces) {
     std::string list;
     try {
       list = read_sized([&](char* b, std::size_t n) { return ::extattr_list_link(p, ns.id, b, n); }, path,
@@ -72,15 +67,13 @@ std::vector<ExtendedAttribute> read_xattrs(const std::filesystem::path& path) {
 }
 
 bool write_xattr(const std::filesystem::path& path, const ExtendedAttribute& attribute) {
-  for (const Namespace& ns : namespaces) {
-    if (!attribute.name.starts_with(ns.prefix)) continue;
-    const std::string name = attribute.name.substr(ns.prefix.size());
-    if (::extattr_set_link(path.c_str(), ns.id, name.c_str(), attribute.value.data(), attribute.value.size()) >= 0)
-      return true;
-    if (no_xattrs_here(errno)) return false;
-    throw Error(errno, "set extattr " + attribute.name + " on " + path.string());
-  }
-  return false;  // a Linux namespace (trusted., security.) FreeBSD has no place for
+  const auto attr = freebsd::split_extattr_name(attribute.name);
+  if (!attr) return false;  // a Linux namespace (trusted., security.) FreeBSD has no place for
+  if (::extattr_set_link(path.c_str(), attr->namespace_id, attr->name.c_str(), attribute.value.data(),
+                         attribute.value.size()) >= 0)
+    return true;
+  if (no_xattrs_here(errno)) return false;
+  throw Error(errno, "set extattr " + attribute.name + " on " + path.string());
 }
 
 }  // namespace knast::platform
