@@ -35,7 +35,8 @@ void bind_values(py::module_& m) {
       .def("__str__", [](const PortMapping& p) { return to_string(p); })
       .def("__repr__", [](const PortMapping& p) { return "knast.PortMapping('" + to_string(p) + "')"; });
   m.def("parse_port_mappings", &parse_port_mappings, py::arg("text"),
-        "Parses one `-p` value, \"[hostip:]hostport:containerport[/tcp|udp]\" (ranges expand), into PortMappings.");
+        "Parses one `-p` value, \"[[hostip:]hostport:]containerport[/tcp|udp]\" (ranges expand), into "
+        "PortMappings; host_port 0 (none given) means any free port, chosen when the container joins.");
 
   py::class_<NetworkConfig>(m, "NetworkConfig", "A named network, as network.json records it.")
       .def_readonly("name", &NetworkConfig::name)

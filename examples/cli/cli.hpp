@@ -72,9 +72,14 @@ void add_container_commands(CLI::App& app, const Globals& globals);
 /// Adds the network commands (network create|ls|inspect|rm, port) to @p app.
 void add_network_commands(CLI::App& app, const Globals& globals);
 
+/// The ports `run -p ... -P` publishes: each `-p` value parsed, then with @p publish_all
+/// every port @p image exposes that no `-p` names, on any free host port (docker's -P).
+std::vector<PortMapping> ports_to_publish(const std::vector<std::string>& publish, bool publish_all,
+                                          const ImageConfig& image);
+
 /// What `run --network MODE -p ... --dns ...` joins: nothing for none and host; the
 /// default network (created on first use) for "" and "bridge"; else the named network.
-ContainerNetwork container_network(const Globals& globals, const std::string& mode,
-                                   const std::vector<std::string>& publish, const std::vector<std::string>& dns);
+ContainerNetwork container_network(const Globals& globals, const std::string& mode, std::vector<PortMapping> ports,
+                                   const std::vector<std::string>& dns);
 
 }  // namespace knast::cli

@@ -73,6 +73,7 @@ struct RunFlags {
   std::string cpus;
   std::string network;  // "": the default bridge network
   Strings publish;
+  bool publish_all = false;
   Strings dns;
   std::string pull = "missing";
   UnpackFlags unpack;
@@ -109,8 +110,10 @@ void add_run_flags(CLI::App* cmd, RunFlags& f, bool run) {
   cmd->add_flag("--read-only", f.read_only, "Mount the root read-only");
   cmd->add_option("--network", f.network,
                   "Network: a network's name (default: the bridge network \"knast\"), none (loopback only) or host");
-  cmd->add_option("-p,--publish", f.publish, "Publish a port: [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]")
+  cmd->add_option("-p,--publish", f.publish,
+                  "Publish a port: [[HOSTIP:]HOSTPORT:]CONTAINERPORT[/tcp|udp] (no HOSTPORT: any free one)")
       ->allow_extra_args(false);
+  cmd->add_flag("-P,--publish-all", f.publish_all, "Publish every port the image exposes on any free host port");
   cmd->add_option("--dns", f.dns, "Name server for the container's /etc/resolv.conf (default: the host's)")
       ->allow_extra_args(false);
   cmd->add_option("--pull", f.pull, "Pull the image: missing (default), always or never")
@@ -187,7 +190,7 @@ UnpackResult bring_image(const Globals& globals, Rootfs& rootfs, RunFlags& f) {
 }
 
 /// The network part of `--dry-run`: none, host, or joining a network (nothing recorded).
-NetworkPlan network_dry_run(const Globals& globals, const RunFlags& f, const std::string& id) {
+NetworkPlan network_dry_run(const Globals& globals, const RunFlags& f, const ImageConfig& image, const std::string& id) {
   NetworkPlanRequest request;
   request.host_os = "freebsd";
   request.endpoint.container_id = id;  // names the jail
@@ -195,11 +198,8 @@ NetworkPlan network_dry_run(const Globals& globals, const RunFlags& f, const std
     request.mode = f.network == "none" ? NetworkMode::none : NetworkMode::host;
     return plan_network(request);
   }
-  std::vector<PortMapping> ports;
-  for (const auto& text : f.publish)
-    for (auto& mapping : parse_port_mappings(text)) ports.push_back(std::move(mapping));
   const std::string name = f.network.empty() || f.network == "bridge" ? "knast" : f.network;
-  return preview_join(globals.state_root(), name, id, ports, "freebsd");
+  return preview_join(globals.state_root(), name, id, ports_to_publish(f.publish, f.publish_all, image), "freebsd");
 }
 
 /// `--dry-run`: the plan for a FreeBSD host, made from the cached chain (nothing is created).
@@ -210,7 +210,7 @@ void print_dry_run(const Globals& globals, const RunFlags& f, const ResolvedImag
   options.container_id = id;
   options.image = image.config.platform();
   std::cout << to_text(plan_freebsd_jail(spec, options));
-  std::cout << "\n# network\n" << to_text(network_dry_run(globals, f, id));
+  std::cout << "\n# network\n" << to_text(network_dry_run(globals, f, image.config, id));
 }
 
 /// Makes the container of @p f: root, branding, bundle, Jail::create. Returns it.
@@ -233,7 +233,8 @@ Jail make_container(const Globals& globals, RunFlags& f) {
     options.name = f.name;
     options.image = f.image;
     options.bundle = dir;
-    options.network = container_network(globals, f.network, f.publish, f.dns);
+    options.network =
+        container_network(globals, f.network, ports_to_publish(f.publish, f.publish_all, image.config), f.dns);
     if (f.detach) {
       options.io.mode = StdioMode::log;
     } else {

@@ -8,16 +8,35 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 namespace knast::cli {
 
-ContainerNetwork container_network(const Globals& globals, const std::string& mode,
-                                   const std::vector<std::string>& publish, const std::vector<std::string>& dns) {
-  ContainerNetwork network;
+std::vector<PortMapping> ports_to_publish(const std::vector<std::string>& publish, bool publish_all,
+                                          const ImageConfig& image) {
+  std::vector<PortMapping> ports;
   for (const auto& text : publish)
-    for (auto& mapping : parse_port_mappings(text)) network.ports.push_back(std::move(mapping));
+    for (auto& mapping : parse_port_mappings(text)) ports.push_back(std::move(mapping));
+  if (!publish_all) return ports;
+  const auto named = [&ports](const PortMapping& m) {
+    return std::any_of(ports.begin(), ports.end(), [&m](const PortMapping& p) {
+      return p.container_port == m.container_port && p.protocol == m.protocol;
+    });
+  };
+  std::vector<PortMapping> exposed;
+  for (const auto& key : image.config.exposed_ports)  // "80/tcp", "53/udp", "8000-8001/tcp"
+    for (auto& mapping : parse_port_mappings(key))
+      if (!named(mapping)) exposed.push_back(std::move(mapping));
+  ports.insert(ports.end(), exposed.begin(), exposed.end());
+  return ports;
+}
+
+ContainerNetwork container_network(const Globals& globals, const std::string& mode, std::vector<PortMapping> ports,
+                                   const std::vector<std::string>& dns) {
+  ContainerNetwork network;
+  network.ports = std::move(ports);
   network.dns = dns;
   if (mode == "none" || mode == "host") {
     if (!network.ports.empty())

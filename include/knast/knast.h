@@ -1113,8 +1113,9 @@ KNAST_EXTERN knast_status knast_network_list(char **json, const char *state_root
 KNAST_EXTERN knast_status knast_container_endpoint(char **json, const char *state_root, const char *container_id);
 
 /**
- * Parses one `-p` value ("[hostip:]hostport:containerport[/tcp|udp]", ranges allowed)
- * into a JSON array of mappings {host_ip, host_port, container_port, protocol}.
+ * Parses one `-p` value ("[[hostip:]hostport:]containerport[/tcp|udp]", ranges allowed)
+ * into a JSON array of mappings {host_ip, host_port, container_port, protocol}; host_port
+ * 0 (no host port given) asks for any free port when the container joins its network.
  * Free with knast_string_free(). @return #KNAST_EINVALID naming what is wrong.
  */
 KNAST_EXTERN knast_status knast_parse_port_mappings(char **json, const char *text);

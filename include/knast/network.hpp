@@ -34,21 +34,27 @@ inline namespace v0 {
 
 // ---- Published ports ------------------------------------------------------------------
 
-/// One published port (`-p [hostip:]hostport:containerport[/tcp|udp]`): connections to
+/// One published port (`-p [[hostip:]hostport:]containerport[/tcp|udp]`): connections to
 /// @ref host_port on the host are forwarded to @ref container_port of the container.
 struct KNAST_API PortMapping {
   std::string host_ip;              ///< The host address it listens on; empty: every address.
-  std::uint16_t host_port = 0;      ///< 1–65535.
+  /// 1–65535; 0 asks for any free port, which joining the network replaces with the
+  /// lowest free one of the dynamic range (see first_dynamic_port).
+  std::uint16_t host_port = 0;
   std::uint16_t container_port = 0; ///< 1–65535.
   std::string protocol = "tcp";     ///< "tcp" or "udp".
   /// Mappings compare by every field.
   friend bool operator==(const PortMapping&, const PortMapping&) = default;
 };
 
-/// Parses one `-p` value as docker does: `[hostip:]hostport:containerport[/proto]`, with
+/// The first port of the range free host ports are chosen from (the IANA dynamic range,
+/// 49152–65535, on every OS).
+inline constexpr std::uint16_t first_dynamic_port = 49152;
+
+/// Parses one `-p` value as docker does: `[[hostip:]hostport:]containerport[/proto]`, with
 /// port ranges of equal length (`8080-8081:80-81`) expanding into one mapping per port.
-/// IPv4 host addresses only. A container port alone (docker's "any free host port") is
-/// refused: give the host port.
+/// With no host port (`80`, `80-81`, `127.0.0.1::80`) each mapping has host_port 0: any
+/// free port, chosen when the container joins its network. IPv4 host addresses only.
 /// @throws Error invalid_argument naming what is wrong.
 KNAST_API std::vector<PortMapping> parse_port_mappings(std::string_view text);
 

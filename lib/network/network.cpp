@@ -252,7 +252,7 @@ NetworkPlan preview_join(const fs::path& state_root, std::string_view name_or_id
   network = detail::for_planning(std::move(network), host_os);
   detail::JoinRequest request;
   request.container_id = container_id;
-  request.ports = ports;
+  request.ports = detail::with_host_ports(state_root, ports, detail::host_can_bind);  // what a join would pick now
   NetworkPlanRequest plan;
   plan.host_os = host_os;
   plan.mode = network.driver;

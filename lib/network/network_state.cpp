@@ -63,8 +63,9 @@ std::optional<Located> locate(const fs::path& state_root, std::string_view conta
 }
 
 bool ports_collide(const PortMapping& a, const PortMapping& b) {
-  // An empty host_ip listens on every address, so it collides with any specific one.
-  return a.protocol == b.protocol && a.host_port == b.host_port &&
+  // An empty host_ip listens on every address, so it collides with any specific one. Port
+  // 0 is a request for any free port, not a port yet.
+  return a.host_port != 0 && a.protocol == b.protocol && a.host_port == b.host_port &&
          (a.host_ip.empty() || b.host_ip.empty() || a.host_ip == b.host_ip);
 }
 
@@ -87,6 +88,15 @@ void check_ports_free(const fs::path& state_root, const std::vector<PortMapping>
             throw Error(ErrorCode::already_exists,
                         fmt::format("{} is already published by container {} on network {}: choose another host port",
                                     describe(wanted), id12(endpoint.container_id), network.name));
+}
+
+// Every port published by an endpoint of any network of the state root.
+std::vector<PortMapping> published_ports(const fs::path& state_root) {
+  std::vector<PortMapping> published;
+  for (const auto& network : read_networks(state_root))
+    for (const auto& endpoint : read_endpoints(state_root, network.name))
+      published.insert(published.end(), endpoint.ports.begin(), endpoint.ports.end());
+  return published;
 }
 
 void reload_firewall(const NetworkConfig& network, const std::vector<Endpoint>& endpoints) {
@@ -272,8 +282,31 @@ Endpoint new_endpoint(const NetworkConfig& network, const std::vector<Endpoint>&
   return endpoint;
 }
 
+std::vector<PortMapping> with_host_ports(const fs::path& state_root, std::vector<PortMapping> ports,
+                                         const HostPortProbe& free_on_host) {
+  if (std::none_of(ports.begin(), ports.end(), [](const PortMapping& p) { return p.host_port == 0; })) return ports;
+  std::vector<PortMapping> taken = published_ports(state_root);
+  for (const auto& p : ports)
+    if (p.host_port != 0) taken.push_back(p);
+  for (auto& p : ports) {
+    if (p.host_port != 0) continue;
+    PortMapping candidate = p;
+    for (unsigned port = first_dynamic_port;; ++port) {
+      if (port > 65535)
+        throw Error(ErrorCode::limit_exceeded, fmt::format("no free host port left in {}-65535 for {}/{}",
+                                                           first_dynamic_port, p.container_port, p.protocol));
+      candidate.host_port = static_cast<std::uint16_t>(port);
+      const auto collides = [&](const PortMapping& t) { return ports_collide(t, candidate); };
+      if (std::none_of(taken.begin(), taken.end(), collides) && free_on_host(candidate)) break;
+    }
+    p = candidate;
+    taken.push_back(candidate);
+  }
+  return ports;
+}
+
 Endpoint join_network(const fs::path& state_root, std::string_view network_name_or_id, const JoinRequest& request,
-                      std::string_view host_os) {
+                      std::string_view host_os, const HostPortProbe& free_on_host) {
   const NetworkLock lock(state_root);
   const NetworkConfig network = resolve_network(state_root, network_name_or_id);
   const auto refuse = [&](ErrorCode code, const std::string& why) {
@@ -286,13 +319,15 @@ Endpoint join_network(const fs::path& state_root, std::string_view network_name_
                                         "own): drop -p or use a bridge network");
   if (const auto existing = locate(state_root, request.container_id))
     refuse(ErrorCode::already_exists, "it is on network " + existing->network.name + " already");
+  JoinRequest assigned = request;
   try {
     check_ports_free(state_root, request.ports);
+    assigned.ports = with_host_ports(state_root, request.ports, free_on_host);
   } catch (const Error& e) {
     throw e.with_context(fmt::format("container {}: join network {}", id12(request.container_id), network.name));
   }
   auto endpoints = read_endpoints(state_root, network.name);
-  const Endpoint endpoint = new_endpoint(network, endpoints, request);
+  const Endpoint endpoint = new_endpoint(network, endpoints, assigned);
   endpoints.push_back(endpoint);
   write_endpoints(state_root, network.name, endpoints);
   write_hosts_file(state_root, network.name, endpoints);

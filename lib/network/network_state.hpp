@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,15 +31,33 @@ struct JoinRequest {
   std::vector<PortMapping> ports;
 };
 
+/// Whether a host port may be handed out: true when nothing on the host listens on it.
+using HostPortProbe = std::function<bool(const PortMapping&)>;
+
+/// True when a socket of @p mapping's protocol can bind its host port on its host
+/// address (every address when empty) in the caller's network stack: nothing listens
+/// there now. Published ports are NAT rules, not sockets, so a host service on the same
+/// port would silently lose its traffic to the container.
+bool host_can_bind(const PortMapping& mapping);
+
+/// @p ports with every host_port 0 replaced by the lowest port from first_dynamic_port
+/// up that no endpoint of any network of @p state_root publishes, that no other mapping
+/// of @p ports takes and that @p free_on_host accepts. The caller holds the NetworkLock
+/// (or only previews). @throws Error limit_exceeded when none is left.
+std::vector<PortMapping> with_host_ports(const std::filesystem::path& state_root, std::vector<PortMapping> ports,
+                                         const HostPortProbe& free_on_host);
+
 /// Records the endpoint of a new container on @p network_name_or_id of @p state_root:
 /// the lowest free address of the subnet (not the network or broadcast address nor the
-/// gateway), its ports checked against every published port of every network of the
-/// state root, the network's hosts file rewritten (in place: containers bind-mount it).
+/// gateway), its ports (any-port requests given a port by with_host_ports() and
+/// @p free_on_host) checked against every published port of every network of the state
+/// root, the network's hosts file rewritten (in place: containers bind-mount it).
 /// @throws Error not_found (no such network), invalid_argument (ports on a shared
 ///         network; shared on Linux), already_exists (a port taken, the container
-///         already on a network), limit_exceeded (the subnet is full).
+///         already on a network), limit_exceeded (the subnet or the port range is full).
 Endpoint join_network(const std::filesystem::path& state_root, std::string_view network_name_or_id,
-                      const JoinRequest& request, std::string_view host_os);
+                      const JoinRequest& request, std::string_view host_os,
+                      const HostPortProbe& free_on_host = host_can_bind);
 
 /// The network @p endpoint is on (its NetworkConfig).
 NetworkConfig network_of(const std::filesystem::path& state_root, const Endpoint& endpoint);

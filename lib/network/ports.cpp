@@ -1,6 +1,8 @@
 // Published ports: docker's `-p` syntax parsed into PortMapping values, and the names of
 // the network modes.
 #include "core/text.hpp"
+#include "core/unique_fd.hpp"
+#include "network/network_state.hpp"
 
 #include <knast/error.hpp>
 #include <knast/network.hpp>
@@ -12,14 +14,17 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cstdint>
 
 namespace knast {
 inline namespace v0 {
 namespace {
 
-constexpr std::string_view port_form = "use [hostip:]hostport:containerport[/tcp|udp], e.g. 127.0.0.1:8080:80/tcp";
+constexpr std::string_view port_form =
+    "use [[hostip:]hostport:]containerport[/tcp|udp], e.g. 127.0.0.1:8080:80/tcp, or 80 for any free host port";
 
 [[noreturn]] void refuse(std::string_view text, std::string_view why) {
   throw Error(ErrorCode::invalid_argument,
@@ -88,23 +93,42 @@ std::vector<PortMapping> parse_port_mappings(std::string_view text) {
   }
   if (rest.find('[') != std::string_view::npos) refuse(text, "IPv6 host addresses are not supported yet");
   const auto parts = split_colons(rest);
-  if (parts.size() == 1)
-    refuse(text, "a container port alone (docker picks a free host port) is not supported: give the host port");
   if (parts.size() > 3) refuse(text, "IPv6 host addresses are not supported yet, or too many ':'");
   const std::string host_ip = parts.size() == 3 ? parse_host_ip(text, parts[0]) : std::string();
-  const std::string_view host_text = parts[parts.size() - 2];
-  if (host_text.empty()) refuse(text, "the host port is missing (docker's \"any free port\" is not supported)");
-  const PortRange host = parse_range(text, host_text);
   const PortRange container = parse_range(text, parts.back());
-  if (host.size() != container.size())
+  // No host port ("80", "127.0.0.1::80"): each container port gets a free host port when
+  // the container joins its network (host_port 0 until then).
+  const std::string_view host_text = parts.size() == 1 ? std::string_view() : parts[parts.size() - 2];
+  const PortRange host = host_text.empty() ? PortRange{} : parse_range(text, host_text);
+  if (!host_text.empty() && host.size() != container.size())
     refuse(text, fmt::format("the host range has {} ports and the container range {}: give ranges of equal length",
                              host.size(), container.size()));
   std::vector<PortMapping> mappings;
-  for (std::size_t i = 0; i < host.size(); ++i)
-    mappings.push_back({host_ip, static_cast<std::uint16_t>(host.first + i),
+  for (std::size_t i = 0; i < container.size(); ++i)
+    mappings.push_back({host_ip, static_cast<std::uint16_t>(host_text.empty() ? 0 : host.first + i),
                         static_cast<std::uint16_t>(container.first + i), protocol});
   return mappings;
 }
+
+namespace detail {
+
+bool host_can_bind(const PortMapping& mapping) {
+  const UniqueFd fd(::socket(AF_INET, (mapping.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+  if (!fd) throw Error(errno, fmt::format("socket: {}", std::strerror(errno)));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(mapping.host_port);
+  if (mapping.host_ip.empty()) {
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+  } else if (::inet_pton(AF_INET, mapping.host_ip.c_str(), &address.sin_addr) != 1) {
+    return false;
+  }
+  // Binding is the question; the socket closes without ever listening. An address the
+  // host does not have (EADDRNOTAVAIL) has nothing listening on it either.
+  return ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0 || errno == EADDRNOTAVAIL;
+}
+
+}  // namespace detail
 
 std::string to_string(const PortMapping& mapping) {
   return fmt::format("{}/{} -> {}:{}", mapping.container_port, mapping.protocol,

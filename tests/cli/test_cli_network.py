@@ -53,9 +53,30 @@ def test_default_network_none_and_bad_ports(state):  # noqa: F811
     assert "knast" in ok(state, "network", "ls", "-q").split()
     alone = ok(state, "run", "--rm", "--network", "none", "busybox:1", "cat", "/proc/net/dev")
     assert "lo:" in alone and "eth0" not in alone
-    bad = knast(state, "run", "--rm", "-p", "80", "busybox:1", "true")
-    assert bad.returncode != 0 and "host port" in bad.stderr
+    bad = knast(state, "run", "--rm", "-p", "8080-8081:80", "busybox:1", "true")
+    assert bad.returncode != 0 and "ranges of equal length" in bad.stderr
     bad = knast(state, "run", "--rm", "--network", "none", "-p", "8080:80", "busybox:1", "true")
     assert bad.returncode != 0 and "bridge network" in bad.stderr
     assert ok(state, "ps", "-aq").strip() == ""
     ok(state, "network", "rm", "knast")
+
+
+def test_any_free_host_port_and_publish_all(state, tmp_path):  # noqa: F811
+    """`-p 80` takes a free host port of 49152-65535; `-P` publishes what the image exposes."""
+    serve = "mkdir -p /www && echo served > /www/index.html && exec httpd -f -p 80 -h /www"
+    ok(state, "run", "-d", "--name", "any", "-p", "80", "busybox:1", "sh", "-c", serve)
+    line = ok(state, "port", "any").strip()
+    assert line.startswith("80/tcp -> 0.0.0.0:"), line
+    port = int(line.rsplit(":", 1)[1])
+    assert 49152 <= port <= 65535
+    assert wait_for(["busybox", "wget", "-q", "-O", "-", f"http://127.0.0.1:{port}/"], "served") == "served\n"
+
+    # The same image exposing 80/tcp and 53/udp; -p names 80 itself, so -P adds only 53/udp.
+    ok(state, "import", "-c", 'CMD ["/bin/sh"]', "-c", "ENV PATH=/bin", "-c", "EXPOSE 80/tcp 53/udp",
+       str(tmp_path / "busybox.tar"), "exposing:1")
+    ok(state, "run", "-d", "--name", "all", "-P", "-p", "8081:80", "exposing:1", "sh", "-c", serve)
+    lines = ok(state, "port", "all").strip().splitlines()
+    assert lines[0] == "80/tcp -> 0.0.0.0:8081", lines
+    assert len(lines) == 2 and lines[1].startswith("53/udp -> 0.0.0.0:"), lines
+    assert 49152 <= int(lines[1].rsplit(":", 1)[1]) <= 65535
+    assert wait_for(["busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:8081/"], "served") == "served\n"

@@ -285,6 +285,24 @@ TEST_F(NetworkEndToEnd, PublishedPortIsReachedFromTheHostAndTheWorld) {
   }
 }
 
+// docker's `-p 80`: the container port on any free host port, which the endpoint reports.
+TEST_F(NetworkEndToEnd, AnyFreeHostPortIsChosenRecordedAndReached) {
+  make_network();
+  Jail web = start("web", {"httpd", "-f", "-p", "80", "-h", "/www"}, "testnet", knast::parse_port_mappings("80"));
+  const auto endpoint = knast::find_endpoint(state_root(), web.id());
+  ASSERT_TRUE(endpoint);
+  ASSERT_EQ(endpoint->ports.size(), 1u);
+  const std::uint16_t port = endpoint->ports[0].host_port;
+  EXPECT_GE(port, knast::first_dynamic_port);
+  EXPECT_EQ(until_ok("busybox wget -q -O - http://127.0.0.1:" + std::to_string(port) + "/"),
+            "hello from a container\n");
+  // A second one gets another port.
+  Jail web2 = start("web2", {"sleep", "100"}, "testnet", knast::parse_port_mappings("80"));
+  const auto second = knast::find_endpoint(state_root(), web2.id());
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->ports.at(0).host_port, port);
+}
+
 TEST_F(NetworkEndToEnd, NoneHasOnlyLoopback) {
   JailOptions o;
   o.state_root = state_root();

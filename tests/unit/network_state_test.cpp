@@ -11,7 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -213,6 +216,53 @@ TEST_F(NetworkState, PortConflictsAcrossNetworks) {
   expect_left(leave_in_own_namespace(root_, id_of(1)));
   EXPECT_EQ(find_endpoint(root_, id_of(1)), std::nullopt);
   EXPECT_NO_THROW(join("b", 3, {{"", 8080, 80, "tcp"}}));
+}
+
+// "-p 80": the lowest port of the dynamic range that no endpoint publishes, that the
+// request does not take itself and that the host lets a socket bind.
+TEST_F(NetworkState, AnyFreeHostPortIsTheLowestFreeOne) {
+  make("a");
+  make("b");
+  const auto all_free = [](const PortMapping&) { return true; };
+  const auto join_with = [&](const std::string& network, int n, std::vector<PortMapping> ports,
+                             const detail::HostPortProbe& probe) {
+    detail::JoinRequest r;
+    r.container_id = id_of(n);
+    r.ports = std::move(ports);
+    return detail::join_network(root_, network, r, "linux", probe);
+  };
+  const auto e1 = join_with("a", 1, {{"", 0, 80, "tcp"}, {"", 49153, 81, "tcp"}, {"", 0, 82, "tcp"}}, all_free);
+  EXPECT_EQ(e1.ports, (std::vector<PortMapping>{{"", 49152, 80, "tcp"}, {"", 49153, 81, "tcp"}, {"", 49154, 82, "tcp"}}));
+  // Across networks; udp is a port space of its own; the host's own listeners are skipped.
+  const auto busy_49155 = [](const PortMapping& p) { return p.host_port != 49155; };
+  const auto e2 = join_with("b", 2, {{"", 0, 80, "tcp"}, {"127.0.0.1", 0, 53, "udp"}}, busy_49155);
+  EXPECT_EQ(e2.ports, (std::vector<PortMapping>{{"", 49156, 80, "tcp"}, {"127.0.0.1", 49152, 53, "udp"}}));
+  EXPECT_EQ(find_endpoint(root_, id_of(2))->ports, e2.ports);  // recorded as chosen
+  // Released with the endpoint, then handed out again.
+  expect_left(leave_in_own_namespace(root_, id_of(1)));
+  EXPECT_EQ(join_with("a", 3, {{"", 0, 80, "tcp"}}, all_free).ports, (std::vector<PortMapping>{{"", 49152, 80, "tcp"}}));
+  // Nothing left.
+  const auto none_free = [](const PortMapping&) { return false; };
+  EXPECT_EQ(kind_of([&] { join_with("a", 4, {{"", 0, 80, "tcp"}}, none_free); }), ErrorCode::limit_exceeded);
+  EXPECT_EQ(find_endpoint(root_, id_of(4)), std::nullopt);
+}
+
+// The real probe: a port some socket of this host is bound to is not handed out.
+TEST_F(NetworkState, AnyFreeHostPortSkipsAPortInUseOnTheHost) {
+  const PortMapping any{"127.0.0.1", 0, 80, "tcp"};
+  const auto first = detail::with_host_ports(root_, {any}, detail::host_can_bind).at(0).host_port;
+  ASSERT_GE(first, first_dynamic_port);
+  const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(first);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  EXPECT_FALSE(detail::host_can_bind({"127.0.0.1", first, 80, "tcp"}));
+  EXPECT_GT(detail::with_host_ports(root_, {any}, detail::host_can_bind).at(0).host_port, first);
+  ::close(holder);
 }
 
 TEST_F(NetworkState, SharedNetworks) {

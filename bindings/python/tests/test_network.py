@@ -24,7 +24,9 @@ def test_port_mappings():
     ranged = knast.parse_port_mappings("127.0.0.1:8000-8001:80-81/udp")
     assert [(r.host_port, r.container_port, r.protocol, r.host_ip) for r in ranged] == [
         (8000, 80, "udp", "127.0.0.1"), (8001, 81, "udp", "127.0.0.1")]
-    for bad in ["80", "0:80", "70000:80", "8080:80/sctp", "a:b", "8000-8002:80-81", "[::1]:80:80", ""]:
+    [any_port] = knast.parse_port_mappings("80/udp")
+    assert (any_port.host_port, any_port.container_port, any_port.protocol) == (0, 80, "udp")
+    for bad in ["0", "0:80", "70000:80", "8080:80/sctp", "a:b", "8000-8002:80-81", "[::1]:80:80", ""]:
         with pytest.raises(knast.InvalidArgumentError):
             knast.parse_port_mappings(bad)
 
