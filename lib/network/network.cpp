@@ -55,10 +55,17 @@ std::string choose_gateway(const NetworkCreateOptions& o, const detail::Ipv4Subn
   return o.gateway;
 }
 
+// The subnet: given (checked against the other networks and, for a bridge, the host's
+// interfaces) or the first free /24 of 10.89.0.0/16.
 detail::Ipv4Subnet choose_subnet(const NetworkCreateOptions& o, const std::vector<NetworkConfig>& existing) {
   std::vector<detail::Ipv4Subnet> taken;
   for (const auto& n : existing) taken.push_back(detail::parse_subnet(n.subnet));
-  if (o.subnet.empty()) return detail::pick_free_subnet(taken);
+  // A shared network's addresses are aliases in the parent interface's own subnet.
+  const auto on_host = o.driver == NetworkMode::bridge ? detail::host_subnets() : std::vector<detail::HostSubnet>{};
+  if (o.subnet.empty()) {
+    for (const auto& h : on_host) taken.push_back(h.subnet);
+    return detail::pick_free_subnet(taken);
+  }
   const auto subnet = detail::parse_subnet(o.subnet);
   // A bridge needs its gateway and at least one container; /31 and /32 have no room.
   if (subnet.prefix > 30)
@@ -69,6 +76,11 @@ detail::Ipv4Subnet choose_subnet(const NetworkCreateOptions& o, const std::vecto
       refuse_create(o.name, ErrorCode::already_exists,
                     fmt::format("subnet {} overlaps {} of network {}: choose another", subnet.to_string(),
                                 existing[i].subnet, existing[i].name));
+  for (const auto& h : on_host)
+    if (h.subnet.overlaps(subnet))
+      refuse_create(o.name, ErrorCode::already_exists,
+                    fmt::format("subnet {} overlaps {} of the host's interface {}: choose another",
+                                subnet.to_string(), h.subnet.to_string(), detail::quote_untrusted(h.interface)));
   return subnet;
 }
 
@@ -209,8 +221,14 @@ Network Network::default_network(const fs::path& state_root) {
   NetworkCreateOptions options;
   options.state_root = state_root;
   options.name = default_network_name;
-  options.subnet = default_network_subnet;
-  options.gateway = default_network_gateway;
+  // 10.88.0.0/16, unless the host is on it already (a LAN, or the default network of
+  // another state root on this host): then the first free /24 of 10.89.0.0/16.
+  const auto usual = detail::parse_subnet(default_network_subnet);
+  const auto on_host = detail::host_subnets();
+  if (std::none_of(on_host.begin(), on_host.end(), [&](const auto& h) { return h.subnet.overlaps(usual); })) {
+    options.subnet = default_network_subnet;
+    options.gateway = default_network_gateway;
+  }
   return create_locked(lock, options);
 }
 

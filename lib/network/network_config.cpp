@@ -12,8 +12,13 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 
 #include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <set>
 
@@ -244,6 +249,25 @@ std::string allocate_address(const Ipv4Subnet& subnet, std::string_view gateway,
               fmt::format("network {}: no free address left in {} ({} in use): remove containers or use a larger "
                           "subnet",
                           quote_untrusted(network_name), subnet.to_string(), used.size()));
+}
+
+std::vector<HostSubnet> host_subnets() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) throw Error(errno, "list the host's interface addresses (getifaddrs)");
+  std::vector<HostSubnet> out;
+  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_netmask == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    sockaddr_in address{};
+    sockaddr_in mask{};
+    std::memcpy(&address, a->ifa_addr, sizeof address);
+    std::memcpy(&mask, a->ifa_netmask, sizeof mask);
+    const std::uint32_t netmask = ntohl(mask.sin_addr.s_addr);
+    const int prefix = std::popcount(netmask);
+    out.push_back({a->ifa_name, Ipv4Subnet{ntohl(address.sin_addr.s_addr) & netmask, prefix}});
+  }
+  ::freeifaddrs(list);
+  return out;
 }
 
 Ipv4Subnet pick_free_subnet(const std::vector<Ipv4Subnet>& taken) {

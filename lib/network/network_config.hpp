@@ -41,6 +41,17 @@ struct Ipv4Subnet {
   std::string to_string() const;
 };
 
+/// An IPv4 subnet an interface of the host is on.
+struct HostSubnet {
+  std::string interface;  ///< "eth0", "em0", "kn-0123456789ab".
+  Ipv4Subnet subnet;      ///< Its address masked with its netmask.
+};
+
+/// The IPv4 subnets of the interfaces of the caller's network stack (getifaddrs(3)),
+/// loopback excluded: what a new bridge network must not overlap (a LAN, a VPN, the
+/// bridge of another state root's network).
+std::vector<HostSubnet> host_subnets();
+
 /// Parses "a.b.c.d/n". Host bits set ("10.1.2.3/24") are refused as docker does, naming
 /// the network address to use instead. @throws Error invalid_argument.
 Ipv4Subnet parse_subnet(std::string_view text);

@@ -47,16 +47,21 @@ std::string id_of(int n) {
   return id + std::string(64 - id.size(), 'a');
 }
 
-// leave_network() removes the container's host interface and, when it published ports,
-// reloads the firewall: only in a network namespace of the test's own. Returns what
-// leave_network() returned, or "skip" when no namespace can be made.
-std::string leave_in_own_namespace(const fs::path& root, const std::string& container_id) {
+// What @p action returns, run in a child process in a network namespace of its own (so
+// interfaces and rules it makes go with it); "skip" when no namespace can be made, and
+// "error: ..." for an Error it throws.
+std::string in_own_namespace(const std::function<std::string()>& action) {
   int out[2];
   if (::pipe(out) != 0) return "pipe failed";
   const pid_t child = ::fork();
   if (child == 0) {
     ::close(out[0]);
-    const std::string result = ::unshare(CLONE_NEWNET) != 0 ? "skip" : detail::leave_network(root, container_id);
+    std::string result;
+    try {
+      result = ::unshare(CLONE_NEWNET) != 0 ? "skip" : action();
+    } catch (const Error& e) {
+      result = std::string("error: ") + e.what();
+    }
     (void)!::write(out[1], result.data(), result.size());
     ::_exit(0);
   }
@@ -68,6 +73,13 @@ std::string leave_in_own_namespace(const fs::path& root, const std::string& cont
   int status = 0;
   ::waitpid(child, &status, 0);
   return result;
+}
+
+// leave_network() removes the container's host interface and, when it published ports,
+// reloads the firewall: only in a network namespace of the test's own. Returns what
+// leave_network() returned, or "skip" when no namespace can be made.
+std::string leave_in_own_namespace(const fs::path& root, const std::string& container_id) {
+  return in_own_namespace([&] { return detail::leave_network(root, container_id); });
 }
 
 // Until the Linux network executor lands, reloading the firewall is refused: the
@@ -263,6 +275,30 @@ TEST_F(NetworkState, AnyFreeHostPortSkipsAPortInUseOnTheHost) {
   EXPECT_FALSE(detail::host_can_bind({"127.0.0.1", first, 80, "tcp"}));
   EXPECT_GT(detail::with_host_ports(root_, {any}, detail::host_can_bind).at(0).host_port, first);
   ::close(holder);
+}
+
+// A bridge network never takes a subnet an interface of the host is on: a LAN, or the
+// bridge of another state root's network (here a veth playing 10.88.0.1/16).
+TEST_F(NetworkState, BridgeSubnetsAvoidTheHostsInterfaces) {
+  const std::string result = in_own_namespace([&] {
+    if (std::system("ip link add kt-h0 type veth peer name kt-h1 && ip addr add 10.88.0.1/16 dev kt-h0 && "
+                    "ip addr add 10.89.0.7/24 dev kt-h1") != 0)
+      return std::string("ip failed");
+    std::string out;
+    try {
+      make("mine", "10.88.4.0/24");
+      out += "explicit accepted;";
+    } catch (const Error& e) {
+      out += std::string(e.what()) + ";";
+    }
+    out += make("auto").subnet + ";";
+    out += Network::default_network(root_).config().subnet;
+    return out;
+  });
+  if (result == "skip") GTEST_SKIP() << "no network namespace of our own (needs root)";
+  EXPECT_EQ(result,
+            "create network \"mine\": subnet 10.88.4.0/24 overlaps 10.88.0.0/16 of the host's interface \"kt-h0\": "
+            "choose another;10.89.1.0/24;10.89.2.0/24");
 }
 
 TEST_F(NetworkState, SharedNetworks) {
