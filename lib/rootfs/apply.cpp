@@ -50,27 +50,53 @@ ApplyReport& ApplyReport::operator+=(const ApplyReport& other) {
   return *this;
 }
 
+namespace {
+
+// Applies every entry of @p input's tar onto @p root, then reads the input to its end.
+ApplyReport apply_input(const std::filesystem::path& root, detail::LayerInput& input, const ApplyOptions& options) {
+  const auto root_fd = open_root(root);
+  detail::SourceArchive reader(input.tar(), support_tar, "tar");
+  detail::LayerApplier applier(root_fd.get(), options);
+  archive_entry* entry = nullptr;
+  while (next_header(reader, entry)) {
+    try {
+      applier.apply(entry, reader);
+    } catch (const Error& e) {
+      const char* name = archive_entry_pathname(entry);
+      throw e.with_context(fmt::format("entry {}", detail::quote_untrusted(name ? name : "")));
+    }
+  }
+  input.finish();
+  applier.finish();
+  return applier.report();
+}
+
+std::string applying(const std::filesystem::path& root, const std::filesystem::path& layer) {
+  return fmt::format("apply layer {} onto {}", layer.string(), root.string());
+}
+
+}  // namespace
+
 ApplyReport apply_layer(const std::filesystem::path& root, const std::filesystem::path& layer,
                         const ApplyOptions& options, std::string_view media_type) {
-  return detail::in_context(fmt::format("apply layer {} onto {}", layer.string(), root.string()), [&] {
-    const auto root_fd = open_root(root);
+  return detail::in_context(applying(root, layer), [&] {
     detail::LayerInput input(layer, media_type);
-    detail::SourceArchive reader(input.tar(), support_tar, "tar");
-    detail::LayerApplier applier(root_fd.get(), options);
-    archive_entry* entry = nullptr;
-    while (next_header(reader, entry)) {
-      try {
-        applier.apply(entry, reader);
-      } catch (const Error& e) {
-        const char* name = archive_entry_pathname(entry);
-        throw e.with_context(fmt::format("entry {}", detail::quote_untrusted(name ? name : "")));
-      }
-    }
-    input.finish();
-    applier.finish();
-    return applier.report();
+    return apply_input(root, input, options);
   });
 }
+
+namespace detail {
+
+HashedApply apply_layer_hashed(const std::filesystem::path& root, const std::filesystem::path& layer,
+                               const ApplyOptions& options, std::string_view media_type, LayerHashing hashing) {
+  return in_context(applying(root, layer), [&] {
+    LayerInput input(layer, media_type, hashing);
+    ApplyReport report = apply_input(root, input, options);
+    return HashedApply{std::move(report), input.stored_digest(), input.tar_digest()};
+  });
+}
+
+}  // namespace detail
 
 }  // namespace v0
 }  // namespace knast

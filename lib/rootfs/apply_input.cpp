@@ -172,27 +172,60 @@ std::span<const std::byte> PrefetchSource::next() {
 
 // ---- LayerInput --------------------------------------------------------------------------
 
-LayerInput::LayerInput(const std::filesystem::path& layer, std::string_view media_type) : file_(layer), peek_(file_) {
+LayerInput::LayerInput(const std::filesystem::path& layer, std::string_view media_type,
+                       std::optional<LayerHashing> hashing)
+    : file_(layer),
+      stored_tee_(file_,
+                  [this](std::span<const std::byte> chunk) {
+                    if (stored_hash_) stored_hash_->update(chunk.data(), chunk.size());
+                    if (tar_is_file_ && tar_hash_) tar_hash_->update(chunk.data(), chunk.size());
+                  }),
+      peek_(stored_tee_) {
+  // Both hashers exist before the first read: until the magic bytes are known, the file
+  // may be the tar itself.
+  if (hashing) {
+    stored_hash_.emplace(hashing->stored);
+    tar_hash_.emplace(hashing->tar);
+  }
   compression_ = layer_input_compression(detect_compression(peek_.peek(compression_magic_bytes)), media_type);
+  ByteSource* decompressed = nullptr;
   switch (compression_) {
     case Compression::gzip:
-      gzip_.emplace(peek_);
-      prefetch_.emplace(*gzip_);
-      tar_ = &*prefetch_;
+      decompressed = &gzip_.emplace(peek_);
       break;
     case Compression::zstd:
-      zstd_.emplace(peek_, compression_);  // libarchive's zstd reader checks the content checksum
-      prefetch_.emplace(*zstd_);
-      tar_ = &*prefetch_;
+      decompressed = &zstd_.emplace(peek_, compression_);  // libarchive's zstd reader checks the content checksum
       break;
     default:
       tar_ = &peek_;
+      return;
   }
+  // Compressed: the tar is what decompresses; its hash starts over from there.
+  tar_is_file_ = false;
+  if (hashing) tar_hash_.emplace(hashing->tar);
+  prefetch_.emplace(tar_tee_.emplace(*decompressed, [this](std::span<const std::byte> chunk) {
+    if (tar_hash_) tar_hash_->update(chunk.data(), chunk.size());
+  }));
+  tar_ = &*prefetch_;
 }
 
 LayerInput::~LayerInput() = default;
 
-void LayerInput::finish() { drain(*tar_); }
+void LayerInput::finish() {
+  drain(*tar_);
+  // Bytes after the compressed stream still belong to the file and its digest.
+  if (tar_ != &peek_) drain(peek_);
+}
+
+Digest LayerInput::stored_digest() {
+  if (!stored_hash_) throw Error(ErrorCode::internal, "LayerInput: no hashing was asked for");
+  return stored_hash_->finish();
+}
+
+Digest LayerInput::tar_digest() {
+  if (!tar_hash_) throw Error(ErrorCode::internal, "LayerInput: no hashing was asked for");
+  return tar_hash_->finish();
+}
 
 }  // namespace detail
 }  // namespace v0

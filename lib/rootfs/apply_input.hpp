@@ -7,6 +7,8 @@
 #include "image_store/archive_io.hpp"
 #include "image_store/archive_paths.hpp"
 
+#include <knast/digest.hpp>
+
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -78,12 +80,23 @@ class PrefetchSource final : public ByteSource {
   std::thread thread_;
 };
 
-/// The uncompressed tar bytes of a layer file.
+/// The algorithms LayerInput hashes with: the file as stored (the layer's digest) and
+/// the uncompressed tar stream (its diff_id).
+struct LayerHashing {
+  DigestAlgorithm stored = DigestAlgorithm::sha256;
+  DigestAlgorithm tar = DigestAlgorithm::sha256;
+};
+
+/// The uncompressed tar bytes of a layer file, optionally hashed on their way, so that
+/// one read of the file both applies and verifies it. The hashing runs where the bytes
+/// are read: on the decompressing thread for a compressed layer.
 class LayerInput {
  public:
-  /// Opens @p layer and works out its compression (see layer_input_compression()).
+  /// Opens @p layer and works out its compression (see layer_input_compression()); with
+  /// @p hashing, hashes the file and its tar stream as they are read.
   /// @throws Error not_found, and as layer_input_compression().
-  LayerInput(const std::filesystem::path& layer, std::string_view media_type);
+  LayerInput(const std::filesystem::path& layer, std::string_view media_type,
+             std::optional<LayerHashing> hashing = std::nullopt);
   ~LayerInput();
   LayerInput(const LayerInput&) = delete;
   LayerInput& operator=(const LayerInput&) = delete;
@@ -96,13 +109,22 @@ class LayerInput {
   /// trailer with its checksum), so a damaged stream is refused even when the damage
   /// lies past the last entry. @throws Error invalid_argument.
   void finish();
+  /// After finish(), with hashing: the digest of the whole file as stored.
+  Digest stored_digest();
+  /// After finish(), with hashing: the digest of the uncompressed tar stream.
+  Digest tar_digest();
 
  private:
   FileSource file_;
+  std::optional<Hasher> stored_hash_;
+  std::optional<Hasher> tar_hash_;
+  bool tar_is_file_ = true;  // plain tar: the stored bytes feed tar_hash_ as well
+  TeeSource stored_tee_;
   PeekSource peek_;
   Compression compression_ = Compression::none;
   std::optional<GzipSource> gzip_;
   std::optional<DecompressSource> zstd_;
+  std::optional<TeeSource> tar_tee_;
   std::optional<PrefetchSource> prefetch_;  // declared last: its thread stops first
   ByteSource* tar_ = nullptr;
 };

@@ -5,6 +5,7 @@
 
 #include "core/unique_fd.hpp"
 #include "image_store/archive_io.hpp"
+#include "rootfs/apply_input.hpp"
 
 #include <knast/rootfs.hpp>
 
@@ -115,6 +116,19 @@ class LayerApplier {
   std::unordered_set<std::string> created_;
   std::vector<DirFixup> fixups_;
 };
+
+/// What apply_layer_hashed() did and read.
+struct HashedApply {
+  ApplyReport report;
+  Digest stored;  ///< Of the layer file as it is stored (compare with the layer's digest).
+  Digest tar;     ///< Of its uncompressed tar stream (compare with the diff_id).
+};
+
+/// apply_layer(), hashing the layer file and its tar stream on the way (LayerInput), so
+/// that one read both applies and verifies it. The caller compares the digests, and
+/// discards the root when they are wrong.
+HashedApply apply_layer_hashed(const std::filesystem::path& root, const std::filesystem::path& layer,
+                               const ApplyOptions& options, std::string_view media_type, LayerHashing hashing);
 
 }  // namespace detail
 }  // namespace v0

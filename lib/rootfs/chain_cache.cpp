@@ -1,9 +1,8 @@
 #include "rootfs/chain_cache.hpp"
 
 #include "core/text.hpp"
-#include "image_store/archive_io.hpp"
-#include "image_store/archive_paths.hpp"
 #include "image_store/posix_io.hpp"
+#include "rootfs/apply_layer.hpp"
 #include "rootfs/tree_walk.hpp"
 
 #include <knast/error.hpp>
@@ -35,27 +34,6 @@ std::string chain_json(const ChainInfo& chain) {
   return Json{{"chain_id", chain.chain_id.string()}, {"diff_ids", diff_ids}, {"size", chain.size},
               {"created", chain.created}}
       .dump(2);
-}
-
-/// The digest of a file's bytes and of its decompressed bytes, read once.
-std::pair<Digest, Digest> hash_layer_file(const std::filesystem::path& blob) {
-  FileSource file(blob);
-  Hasher compressed;
-  TeeSource tee(file, [&](std::span<const std::byte> chunk) { compressed.update(chunk.data(), chunk.size()); });
-  PeekSource peek(tee);
-  const Compression compression = detect_compression(peek.peek(compression_magic_bytes));
-  Hasher uncompressed;
-  const auto hash_all = [&](ByteSource& source) {
-    for (auto chunk = source.next(); !chunk.empty(); chunk = source.next()) uncompressed.update(chunk.data(), chunk.size());
-  };
-  if (compression == Compression::none) {
-    hash_all(peek);
-  } else {
-    DecompressSource decompressed(peek, compression);
-    hash_all(decompressed);
-    drain(peek);  // trailing bytes after the compressed stream still count for the digest
-  }
-  return {compressed.finish(), uncompressed.finish()};
 }
 
 }  // namespace
@@ -116,27 +94,17 @@ std::uint64_t tree_content_bytes(const std::filesystem::path& root) {
 
 ApplyReport apply_verified_layer(const std::filesystem::path& root, const std::filesystem::path& blob,
                                  const Descriptor& layer, const Digest& diff_id, const ApplyOptions& options) {
-  auto hashes = std::async(std::launch::async, [&blob] { return hash_layer_file(blob); });
-  ApplyReport report;
-  try {
-    report = apply_layer(root, blob, options, layer.media_type);
-  } catch (...) {
-    try {
-      hashes.get();
-    } catch (...) {  // the apply's error is the one to report
-    }
-    throw;
-  }
-  const auto [digest, uncompressed] = hashes.get();
-  if (digest != layer.digest)
+  const HashedApply applied =
+      apply_layer_hashed(root, blob, options, layer.media_type, {layer.digest.algorithm(), diff_id.algorithm()});
+  if (applied.stored != layer.digest)
     throw Error(ErrorCode::integrity, fmt::format("layer {}: the store's file {} hashes to {}: the store is damaged "
                                                   "(knast verify; then pull the image again)",
-                                                  layer.digest.string(), blob.string(), digest.string()));
-  if (uncompressed != diff_id)
+                                                  layer.digest.string(), blob.string(), applied.stored.string()));
+  if (applied.tar != diff_id)
     throw Error(ErrorCode::integrity,
                 fmt::format("layer {}: its uncompressed content is {}, but the image config says diff_id {}",
-                            layer.digest.string(), uncompressed.string(), diff_id.string()));
-  return report;
+                            layer.digest.string(), applied.tar.string(), diff_id.string()));
+  return applied.report;
 }
 
 ChainUnpack::ChainUnpack(const RootfsPaths& paths, Driver& driver, const ApplyOptions& apply,

@@ -34,11 +34,10 @@ std::vector<ChainInfo> read_chains(const RootfsPaths& paths);
 /// Bytes of regular file content under @p root, each inode once; never follows links.
 std::uint64_t tree_content_bytes(const std::filesystem::path& root);
 
-/// Checks and applies the layer @p blob (a file of the store) onto @p root: while
-/// apply_layer() extracts it, a second thread reads the same file (from the page cache),
-/// checks it against @p layer's digest and hashes its decompressed bytes, which must be
-/// @p diff_id. apply_layer() takes a path, so the file is read twice, but at the same
-/// time on two cores: the wall time is that of the slower reader.
+/// Checks and applies the layer @p blob (a file of the store) onto @p root in one read:
+/// the file is hashed as it is read (it must be @p layer's digest) and so are its
+/// decompressed bytes (they must be @p diff_id), on the thread that decompresses them.
+/// On a mismatch the caller discards @p root.
 /// @throws Error integrity (digest or diff_id), as apply_layer().
 ApplyReport apply_verified_layer(const std::filesystem::path& root, const std::filesystem::path& blob,
                                  const Descriptor& layer, const Digest& diff_id, const ApplyOptions& options);

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 namespace {
@@ -103,6 +105,35 @@ TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {
     EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
     EXPECT_THAT(e.what(), ::testing::HasSubstr("diff_id"));
     EXPECT_THAT(e.what(), ::testing::HasSubstr("layer 3 of 3"));
+  }
+  EXPECT_TRUE(rootfs.list().empty());
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+// A store file changed on disk so that it still decompresses to the same tar (here the
+// gzip header's MTIME, which no checksum covers): the one read that applies the layer
+// also hashes it, and the digest no longer matches.
+TEST_F(RootfsCache, ADamagedStoreFileIsCaughtWhileApplying) {
+  const auto image = put_image(store, "test/damaged:1", three_layers());
+  const auto& gzip_layer = image.manifest.layers.at(0);
+  const fs::path blob = layout.store() / "blobs" / "sha256" / gzip_layer.digest.hex();
+  std::string bytes;
+  {
+    std::ifstream in(blob, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bytes.size(), 8u);
+  bytes[4] = static_cast<char>(bytes[4] ^ 0x5a);
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  std::ofstream(blob, std::ios::binary | std::ios::trunc) << bytes;
+  Rootfs rootfs = Rootfs::open(layout);
+  try {
+    rootfs.unpack(store, image);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("the store is damaged"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("layer " + gzip_layer.digest.string()));
   }
   EXPECT_TRUE(rootfs.list().empty());
   EXPECT_TRUE(tmp_is_empty());
