@@ -25,6 +25,21 @@ class RootfsCache : public ::testing::Test {
   knast::ImageStore store = knast::ImageStore::open(layout.store());
 
   bool tmp_is_empty() const { return fs::is_empty(layout.rootfs() / "tmp"); }
+
+  // Unpacking @p image fails with an Error of @p kind saying each of @p says, and
+  // leaves no chain and no build behind.
+  void expect_refused(const knast::ResolvedImage& image, knast::ErrorCode kind, const std::vector<std::string>& says) {
+    Rootfs rootfs = Rootfs::open(layout);
+    try {
+      rootfs.unpack(store, image);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), kind) << e.what();
+      for (const auto& part : says) EXPECT_THAT(e.what(), ::testing::HasSubstr(part));
+    }
+    EXPECT_TRUE(rootfs.list().empty());
+    EXPECT_TRUE(tmp_is_empty());
+  }
 };
 
 TEST_F(RootfsCache, UnpackBuildsTheChainOnceAndReusesIt) {
@@ -96,18 +111,7 @@ TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {
   std::vector<std::string> ids;
   for (const auto& layer : layers) ids.push_back(Digest::of(layer_blobs(layer).first).string());
   ids[2] = Digest::of(std::string_view("something else")).string();
-  const auto image = put_image(store, "test/lies:1", layers, ids);
-  Rootfs rootfs = Rootfs::open(layout);
-  try {
-    rootfs.unpack(store, image);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("diff_id"));
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("layer 3 of 3"));
-  }
-  EXPECT_TRUE(rootfs.list().empty());
-  EXPECT_TRUE(tmp_is_empty());
+  expect_refused(put_image(store, "test/lies:1", layers, ids), knast::ErrorCode::integrity, {"diff_id", "layer 3 of 3"});
 }
 
 // A store file changed on disk so that it still decompresses to the same tar (here the
@@ -116,7 +120,7 @@ TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {
 TEST_F(RootfsCache, ADamagedStoreFileIsCaughtWhileApplying) {
   const auto image = put_image(store, "test/damaged:1", three_layers());
   const auto& gzip_layer = image.manifest.layers.at(0);
-  const fs::path blob = layout.store() / "blobs" / "sha256" / gzip_layer.digest.hex();
+  const fs::path blob = store.blob_path(gzip_layer.digest);
   std::string bytes;
   {
     std::ifstream in(blob, std::ios::binary);
@@ -126,17 +130,7 @@ TEST_F(RootfsCache, ADamagedStoreFileIsCaughtWhileApplying) {
   bytes[4] = static_cast<char>(bytes[4] ^ 0x5a);
   fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
   std::ofstream(blob, std::ios::binary | std::ios::trunc) << bytes;
-  Rootfs rootfs = Rootfs::open(layout);
-  try {
-    rootfs.unpack(store, image);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("the store is damaged"));
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("layer " + gzip_layer.digest.string()));
-  }
-  EXPECT_TRUE(rootfs.list().empty());
-  EXPECT_TRUE(tmp_is_empty());
+  expect_refused(image, knast::ErrorCode::integrity, {"the store is damaged", "layer " + gzip_layer.digest.string()});
 }
 
 TEST_F(RootfsCache, ARefusedLayerCachesNothing) {
@@ -153,23 +147,10 @@ TEST_F(RootfsCache, ARefusedLayerCachesNothing) {
 TEST_F(RootfsCache, CountsMustMatchAndLayersMustBeThere) {
   auto layers = three_layers();
   const auto image = put_image(store, "test/short:1", layers, std::vector<std::string>{Digest::of(std::string_view("a")).string()});
-  Rootfs rootfs = Rootfs::open(layout);
-  try {
-    rootfs.unpack(store, image);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), knast::ErrorCode::integrity) << e.what();
-  }
+  expect_refused(image, knast::ErrorCode::integrity, {});
   auto good = put_image(store, "test/good:1", layers);
   fs::remove(store.blob_path(good.manifest.layers[1].digest));
-  try {
-    rootfs.unpack(store, good);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), knast::ErrorCode::not_found) << e.what();
-  }
-  EXPECT_TRUE(rootfs.list().empty());
-  EXPECT_TRUE(tmp_is_empty());
+  expect_refused(good, knast::ErrorCode::not_found, {});
 }
 
 TEST_F(RootfsCache, TwoUnpackersAtOnceLeaveOneChain) {
