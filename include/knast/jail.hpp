@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -272,6 +273,10 @@ class KNAST_API Jail {
   Jail(std::filesystem::path state_root, std::string id);
   std::filesystem::path state_root_;
   std::string id_;
+  /// The supervisor's lock file, kept open (one descriptor, shared by copies): it holds
+  /// the exit record, which wait() can still read after a remove-on-exit container ended
+  /// and its directory went.
+  std::shared_ptr<const int> exit_record_;
 };
 
 }  // namespace v0

@@ -123,7 +123,32 @@ fs::path find_supervisor() {
               "the container supervisor knast-shim was not found (looked at" + places + "): set KNAST_SHIM to its path");
 }
 
-Jail::Jail(fs::path state_root, std::string id) : state_root_(std::move(state_root)), id_(std::move(id)) {}
+namespace {
+
+// The supervisor's lock file, open for reading, closed with its last holder.
+std::shared_ptr<const int> open_exit_record(const ContainerDir& dir) {
+  const int fd = ::open(dir.supervisor_lock().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  return {new int(fd), [](const int* held) {
+            ::close(*held);
+            delete held;
+          }};
+}
+
+// The exit code the supervisor recorded in its lock file @p fd, if it has.
+std::optional<int> recorded_exit_code(int fd, const fs::path& path) {
+  char buffer[64 * 1024];
+  const ssize_t got = ::pread(fd, buffer, sizeof buffer, 0);
+  if (got <= 0) return std::nullopt;
+  return detail::state_from_json(std::string_view(buffer, static_cast<std::size_t>(got)), path.string()).exit_code;
+}
+
+}  // namespace
+
+Jail::Jail(fs::path state_root, std::string id)
+    : state_root_(std::move(state_root)),
+      id_(std::move(id)),
+      exit_record_(open_exit_record(ContainerDir(state_root_, id_))) {}
 
 fs::path Jail::directory() const { return ContainerDir(state_root_, id_).path(); }
 
@@ -222,7 +247,15 @@ void Jail::start() {
   // The supervisor records the outcome; a fresh process is running within microseconds.
   const auto deadline = std::chrono::steady_clock::now() + start_timeout;
   for (auto pause = 20us;; pause = std::min<std::chrono::microseconds>(pause * 2, 5ms)) {
-    const auto now = state();
+    ContainerState now;
+    try {
+      now = state();
+    } catch (const Error& e) {
+      // Only a remove-on-exit container goes by itself: it ran, ended and was removed
+      // before this loop looked (its exit code stays readable by wait()).
+      if (e.kind() == ErrorCode::not_found && !dir.exists()) return;
+      throw;
+    }
     if (now.status == ContainerStatus::running) return;
     if (now.status == ContainerStatus::stopped) {
       if (!now.error.empty()) throw Error(ErrorCode::io, "start container " + id_ + ": " + now.error);
@@ -249,13 +282,11 @@ std::optional<int> Jail::wait(std::optional<std::chrono::milliseconds> timeout) 
         if (errno != EINTR) throw Error(errno, "wait for container " + id_);
     }
     // The supervisor's last words: they survive a remove-on-exit.
-    char buffer[64 * 1024];
-    const ssize_t got = ::pread(lock.get(), buffer, sizeof buffer, 0);
-    if (got > 0) {
-      const auto final = detail::state_from_json(std::string_view(buffer, static_cast<std::size_t>(got)),
-                                                 dir.supervisor_lock().string());
-      if (final.exit_code) return final.exit_code;
-    }
+    if (const auto code = recorded_exit_code(lock.get(), dir.supervisor_lock())) return code;
+  } else if (exit_record_ && !dir.exists()) {
+    // Removed on exit before this call: the file is gone only after its supervisor wrote
+    // the record into it, and this object still has it open.
+    if (const auto code = recorded_exit_code(*exit_record_, dir.supervisor_lock())) return code;
   }
   const auto now = state();
   if (now.status != ContainerStatus::stopped)

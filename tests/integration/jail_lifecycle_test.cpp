@@ -278,6 +278,20 @@ TEST_F(JailLifecycle, RemoveOnExitStillReportsTheExitCode) {
   EXPECT_FALSE(fs::exists(jail.directory()));
 }
 
+// A busy machine can let a short remove-on-exit container run, end and be removed before
+// its maker asks for the exit code (the Python suite once caught start() itself late):
+// the code is still there, and start() does not call the vanished container an error.
+TEST_F(JailLifecycle, RemoveOnExitReportsTheCodeAfterTheDirectoryWent) {
+  auto o = options(bundle("rm-late", {"sh", "-c", "exit 6"}));
+  o.remove_on_exit = true;
+  Jail jail = Jail::create(o);
+  jail.start();
+  for (int i = 0; i < 500 && fs::exists(jail.directory()); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_FALSE(fs::exists(jail.directory()));
+  EXPECT_EQ(jail.wait(), std::optional<int>(6));
+  EXPECT_EQ(jail.wait(std::chrono::milliseconds(10)), std::optional<int>(6));
+}
+
 TEST_F(JailLifecycle, FailuresLeaveNothingBehind) {
   const auto fds = open_descriptors();
   try {
