@@ -217,7 +217,10 @@ struct KNAST_API ExecOptions {
 
 /// One container: a handle on `containers/<id>/` of a state root. Handles are cheap and
 /// may be made by any process (Jail::open()); the container itself belongs to its
-/// supervisor, so dropping a handle changes nothing. Every method re-reads the state.
+/// supervisor, so dropping a handle changes nothing. Every method re-reads the state. A
+/// handle (with its copies) holds one read-only descriptor, close-on-exec, of the
+/// supervisor's lock file, so that wait() still finds the exit code of a remove-on-exit
+/// container whose directory is gone.
 class KNAST_API Jail {
  public:
   /// Makes the container of @p options: validates the bundle, records it, starts the
