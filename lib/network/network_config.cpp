@@ -19,6 +19,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <charconv>
 #include <set>
 
@@ -252,10 +253,11 @@ std::string allocate_address(const Ipv4Subnet& subnet, std::string_view gateway,
 }
 
 std::vector<HostSubnet> host_subnets() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) throw Error(errno, "list the host's interface addresses (getifaddrs)");
+  ifaddrs* first = nullptr;
+  if (::getifaddrs(&first) != 0) throw Error(errno, "list the host's interface addresses (getifaddrs)");
+  const std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> list(first, ::freeifaddrs);
   std::vector<HostSubnet> out;
-  for (const ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+  for (const ifaddrs* a = list.get(); a != nullptr; a = a->ifa_next) {
     if (a->ifa_addr == nullptr || a->ifa_netmask == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
     if ((a->ifa_flags & IFF_LOOPBACK) != 0) continue;
     sockaddr_in address{};
@@ -266,7 +268,6 @@ std::vector<HostSubnet> host_subnets() {
     const int prefix = std::popcount(netmask);
     out.push_back({a->ifa_name, Ipv4Subnet{ntohl(address.sin_addr.s_addr) & netmask, prefix}});
   }
-  ::freeifaddrs(list);
   return out;
 }
 
