@@ -73,6 +73,14 @@ std::string describe(const PortMapping& p) {
   return fmt::format("host port {}/{} on {}", p.host_port, p.protocol, p.host_ip.empty() ? "every address" : p.host_ip);
 }
 
+// Calls @p visit with every port an endpoint of any network of the state root publishes.
+template <typename Visit>
+void for_each_published(const fs::path& state_root, const Visit& visit) {
+  for (const auto& network : read_networks(state_root))
+    for (const auto& endpoint : read_endpoints(state_root, network.name))
+      for (const auto& port : endpoint.ports) visit(network, endpoint, port);
+}
+
 // Refuses a requested port another endpoint of any network publishes, or the request twice.
 void check_ports_free(const fs::path& state_root, const std::vector<PortMapping>& requested) {
   for (std::size_t i = 0; i < requested.size(); ++i)
@@ -80,23 +88,13 @@ void check_ports_free(const fs::path& state_root, const std::vector<PortMapping>
       if (ports_collide(requested[i], requested[j]))
         throw Error(ErrorCode::already_exists, fmt::format("{} is published twice: {} and {}", describe(requested[i]),
                                                            to_string(requested[j]), to_string(requested[i])));
-  for (const auto& network : read_networks(state_root))
-    for (const auto& endpoint : read_endpoints(state_root, network.name))
-      for (const auto& taken : endpoint.ports)
-        for (const auto& wanted : requested)
-          if (ports_collide(taken, wanted))
-            throw Error(ErrorCode::already_exists,
-                        fmt::format("{} is already published by container {} on network {}: choose another host port",
-                                    describe(wanted), id12(endpoint.container_id), network.name));
-}
-
-// Every port published by an endpoint of any network of the state root.
-std::vector<PortMapping> published_ports(const fs::path& state_root) {
-  std::vector<PortMapping> published;
-  for (const auto& network : read_networks(state_root))
-    for (const auto& endpoint : read_endpoints(state_root, network.name))
-      published.insert(published.end(), endpoint.ports.begin(), endpoint.ports.end());
-  return published;
+  for_each_published(state_root, [&](const NetworkConfig& network, const Endpoint& endpoint, const PortMapping& taken) {
+    for (const auto& wanted : requested)
+      if (ports_collide(taken, wanted))
+        throw Error(ErrorCode::already_exists,
+                    fmt::format("{} is already published by container {} on network {}: choose another host port",
+                                describe(wanted), id12(endpoint.container_id), network.name));
+  });
 }
 
 void reload_firewall(const NetworkConfig& network, const std::vector<Endpoint>& endpoints) {
@@ -285,7 +283,8 @@ Endpoint new_endpoint(const NetworkConfig& network, const std::vector<Endpoint>&
 std::vector<PortMapping> with_host_ports(const fs::path& state_root, std::vector<PortMapping> ports,
                                          const HostPortProbe& free_on_host) {
   if (std::none_of(ports.begin(), ports.end(), [](const PortMapping& p) { return p.host_port == 0; })) return ports;
-  std::vector<PortMapping> taken = published_ports(state_root);
+  std::vector<PortMapping> taken;
+  for_each_published(state_root, [&](const NetworkConfig&, const Endpoint&, const PortMapping& p) { taken.push_back(p); });
   for (const auto& p : ports)
     if (p.host_port != 0) taken.push_back(p);
   for (auto& p : ports) {
