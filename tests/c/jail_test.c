@@ -5,6 +5,7 @@
  * and bad input (NULL handles, options versions, bad JSON). Prints "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "check.h"
+#include "scratch_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,9 +366,7 @@ static void test_bad_input(void) {
 }
 
 int main(void) {
-  char command[128];
-  snprintf(dir, sizeof dir, "/tmp/knast-c-jail.XXXXXX");
-  if (mkdtemp(dir) == NULL) return 2;
+  if (make_scratch_dir(dir, sizeof dir, "jail") != 0) return 2;
   make_rootfs();
   test_plan();
   test_plan_rctl();
@@ -379,7 +378,6 @@ int main(void) {
     test_log();
     test_forced_removal();
   }
-  snprintf(command, sizeof command, "rm -rf %s", dir);
-  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  remove_scratch_dir(dir);
   return REPORT();
 }

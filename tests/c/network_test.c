@@ -5,6 +5,7 @@
  * version-1 options (no network fields), and bad input. Prints "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "check.h"
+#include "scratch_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,9 +157,7 @@ static void test_bad_input(void) {
 }
 
 int main(void) {
-  char command[128];
-  snprintf(dir, sizeof dir, "/tmp/knast-c-network.XXXXXX");
-  if (mkdtemp(dir) == NULL) return 2;
+  if (make_scratch_dir(dir, sizeof dir, "network") != 0) return 2;
   snprintf(state_root, sizeof state_root, "%s/state", dir);
   make_bundle();
   test_ports();
@@ -170,7 +169,6 @@ int main(void) {
   } else {
     printf("networks SKIPPED: they need root\n");
   }
-  snprintf(command, sizeof command, "rm -rf %s", dir);
-  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  remove_scratch_dir(dir);
   return REPORT();
 }

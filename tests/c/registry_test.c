@@ -4,6 +4,7 @@
  * "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "check.h"
+#include "scratch_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static int on_progress(const knast_progress *p, void *payload) {
 
 int main(void) {
   const char *host = getenv("KNAST_TEST_REGISTRY");
-  char tmpl[] = "/tmp/knast-c-registry.XXXXXX";
+  char tmpl[64];
   char path[512], command[2048], remote[512], repository[512];
   knast_registry_options options = KNAST_REGISTRY_OPTIONS_INIT;
   knast_pull_options pull = KNAST_PULL_OPTIONS_INIT;
@@ -38,7 +39,7 @@ int main(void) {
   struct counts counts = {0, 0, 0};
   char *digest = NULL, *pulled = NULL, *document = NULL, *tags = NULL;
 
-  if (host == NULL || mkdtemp(tmpl) == NULL) {
+  if (host == NULL || make_scratch_dir(tmpl, sizeof tmpl, "registry") != 0) {
     fprintf(stderr, "KNAST_TEST_REGISTRY is not set (run through with_registry.py)\n");
     return 2;
   }
@@ -97,7 +98,6 @@ int main(void) {
   knast_image_store_free(source);
   knast_image_store_free(target);
   knast_registry_free(registry);
-  snprintf(command, sizeof command, "rm -rf %s", tmpl);
-  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", tmpl);
+  remove_scratch_dir(tmpl);
   return REPORT();
 }

@@ -3,6 +3,7 @@
  * remove), versioned options and error paths. Prints "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "check.h"
+#include "scratch_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,17 +151,13 @@ static void test_cache(void) {
 }
 
 int main(void) {
-  char tmpl[] = "/tmp/knast-rootfs-c-XXXXXX";
-  char command[512];
   int status;
-  if (mkdtemp(tmpl) == NULL) return 2;
-  snprintf(dir, sizeof dir, "%s", tmpl);
+  if (make_scratch_dir(dir, sizeof dir, "rootfs") != 0) return 2;
   test_options();
   test_apply();
   test_chain_id();
   test_cache();
   status = REPORT();
-  snprintf(command, sizeof command, "rm -rf %s", dir);
-  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  remove_scratch_dir(dir);
   return status;
 }

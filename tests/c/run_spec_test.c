@@ -4,6 +4,7 @@
  * options version). Prints "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "check.h"
+#include "scratch_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,15 +182,12 @@ static void test_normalize_and_bundles(void) {
 }
 
 int main(void) {
-  char command[128];
-  snprintf(dir, sizeof dir, "/tmp/knast-c-runspec.XXXXXX");
-  if (mkdtemp(dir) == NULL) return 2;
+  if (make_scratch_dir(dir, sizeof dir, "runspec") != 0) return 2;
   make_rootfs();
   test_options();
   test_make();
   test_from_store();
   test_normalize_and_bundles();
-  snprintf(command, sizeof command, "rm -rf %s", dir);
-  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  remove_scratch_dir(dir);
   return REPORT();
 }

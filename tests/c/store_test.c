@@ -3,6 +3,7 @@
  * "N passed, M failed". */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "check.h"
+#include "scratch_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,13 +103,9 @@ static void test_store(void) {
 }
 
 int main(void) {
-  char command[600];
-  char tmpl[] = "/tmp/knast-c-store.XXXXXX";
-  if (mkdtemp(tmpl) == NULL) return 2;
-  strcpy(dir, tmpl);
+  if (make_scratch_dir(dir, sizeof dir, "store") != 0) return 2;
   test_options();
   test_store();
-  snprintf(command, sizeof command, "rm -rf %s", dir);
-  if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  remove_scratch_dir(dir);
   return REPORT();
 }
