@@ -103,7 +103,10 @@ TEST(ImageStoreConcurrency, ThreadsIngestingTheSameBlobBothSucceed) {
 }
 
 // A child tags and untags (writing new blobs as it goes) until it is killed at a random
-// moment; after every kill index.json must parse and the store verify.
+// moment; after every kill index.json must parse and the store verify. In every other
+// round the kill waits for the writer's first tag, so kills land amid index updates
+// even on a machine whose fsync takes longer than the random delay: on a slow CI disk a
+// purely random kill once never let a writer reach its first tag in 25 rounds.
 TEST(ImageStoreConcurrency, AWriterKilledAtRandomMomentsNeverLeavesABrokenStore) {
   TempDir dir;
   ImageStore::open(dir.path());
@@ -111,15 +114,21 @@ TEST(ImageStoreConcurrency, AWriterKilledAtRandomMomentsNeverLeavesABrokenStore)
   std::uniform_int_distribution<int> delay_us(0, 60000);
   std::size_t most_names = 0;
   for (int round = 0; round < 25; ++round) {
+    ProgressSignal tagged;
     const pid_t writer = fork_child([&] {
       auto store = ImageStore::open(dir.path(), ImageStore::OpenMode::must_exist);
       for (int i = 0;; ++i) {
         const auto image = put_image(store, fmt::format("r{}-{}", round, i));
         store.tag(reference(fmt::format("kill:{}-{}", round, i)), image.manifest);
+        if (i == 0) tagged.notify();
         if (i % 2 == 1) store.untag(reference(fmt::format("kill:{}-{}", round, i - 1)));
       }
       return int{ok};
     });
+    const bool after_first_tag = round % 2 == 1;
+    if (after_first_tag) {
+      EXPECT_TRUE(tagged.wait_for(30s)) << "round " << round << ": the writer never tagged";
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us(random)));
     ::kill(writer, SIGKILL);
     ASSERT_EQ(wait_child(writer), 128 + SIGKILL) << "the writer stopped by itself";

@@ -6,6 +6,7 @@
 
 #include <knast/image_store.hpp>
 
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -211,35 +213,66 @@ inline bool still_running(pid_t pid) {
   return ::waitpid(pid, &status, WNOHANG) == 0;
 }
 
-/// A pipe a parent writes to once to release children blocked in wait().
-class Barrier {
+/// Both ends of a pipe, closed on destruction; the base of the signals below.
+class Pipe {
  public:
-  Barrier() {
+  Pipe() {
     if (::pipe(fds_) != 0) throw std::runtime_error("pipe failed");
   }
-  ~Barrier() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
+  ~Pipe() {
+    close_read_end();
+    close_write_end();
   }
-  Barrier(const Barrier&) = delete;
-  Barrier& operator=(const Barrier&) = delete;
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+
+ protected:
+  int read_end() const { return fds_[0]; }
+  int write_end() const { return fds_[1]; }
+  void close_read_end() { close_end(0); }
+  void close_write_end() { close_end(1); }
+
+ private:
+  void close_end(int end) {
+    if (fds_[end] >= 0) ::close(fds_[end]);
+    fds_[end] = -1;
+  }
+  int fds_[2] = {-1, -1};
+};
+
+/// A pipe a parent writes to once to release children blocked in wait().
+class Barrier : private Pipe {
+ public:
   /// In a child: blocks until release(). (The child's copy of the write end is closed
   /// first, or the parent's release could never be seen as end of file.)
   void wait() {
-    ::close(fds_[1]);
-    fds_[1] = -1;
+    close_write_end();
     char c;
-    while (::read(fds_[0], &c, 1) < 0 && errno == EINTR) {
+    while (::read(read_end(), &c, 1) < 0 && errno == EINTR) {
     }
   }
   /// In the parent: closing the write end wakes every reader at once.
-  void release() {
-    ::close(fds_[1]);
-    fds_[1] = -1;
-  }
+  void release() { close_write_end(); }
+};
 
- private:
-  int fds_[2] = {-1, -1};
+/// A pipe a forked child signals through once it has made some progress, so the parent
+/// can time what it does next after that point however slow the machine is.
+class ProgressSignal : private Pipe {
+ public:
+  /// In the child: reports progress (a full pipe only means it was reported before).
+  void notify() {
+    const char c = 1;
+    [[maybe_unused]] const auto written = ::write(write_end(), &c, 1);
+  }
+  /// In the parent: whether progress was reported within @p timeout.
+  bool wait_for(std::chrono::milliseconds timeout) {
+    pollfd readable{read_end(), POLLIN, 0};
+    int ready;
+    while ((ready = ::poll(&readable, 1, static_cast<int>(timeout.count()))) < 0 && errno == EINTR) {
+    }
+    char c;
+    return ready == 1 && ::read(read_end(), &c, 1) == 1;
+  }
 };
 
 }  // namespace store_test
