@@ -274,7 +274,7 @@ TEST_F(JailLifecycle, RemoveOnExitStillReportsTheExitCode) {
   Jail jail = Jail::create(o);
   jail.start();
   EXPECT_EQ(*jail.wait(), 5);
-  for (int i = 0; i < 100 && fs::exists(jail.directory()); ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && fs::exists(jail.directory()); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(fs::exists(jail.directory()));
 }
 
