@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace knast {
@@ -75,6 +76,18 @@ std::size_t read_some(const UniqueFd& fd, void* buffer, std::size_t size, const 
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EINTR) throw_errno("read", path);
   }
+}
+
+std::size_t read_fully_at(int fd, void* buffer, std::size_t size, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, static_cast<char*>(buffer) + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(errno, std::string("read: ") + std::strerror(errno));
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
 }
 
 std::string read_all(const UniqueFd& fd, std::size_t max_bytes, const fs::path& path) {

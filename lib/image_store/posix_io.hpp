@@ -37,6 +37,9 @@ void write_all(const UniqueFd& fd, const void* data, std::size_t size, const fs:
 std::string read_all(const UniqueFd& fd, std::size_t max_bytes, const fs::path& path);
 /// Reads at most @p size bytes into @p buffer; 0 at the end of the file.
 std::size_t read_some(const UniqueFd& fd, void* buffer, std::size_t size, const fs::path& path);
+/// pread(2) of @p size bytes at @p offset into @p buffer, retrying short reads and EINTR;
+/// fewer only at the end of the file. @throws Error (errno) "read: ...".
+std::size_t read_fully_at(int fd, void* buffer, std::size_t size, std::uint64_t offset);
 /// fsync(2).
 void sync_file(const UniqueFd& fd, const fs::path& path);
 /// fsyncs a directory, making renames and unlinks in it durable.

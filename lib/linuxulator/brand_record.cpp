@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -28,7 +30,11 @@ constexpr std::size_t max_record_bytes = std::size_t{256} << 20;
 void BrandRecordWriter::append(const std::vector<BrandRecordEntry>& entries) {
   if (entries.empty()) return;
   std::string lines;
-  for (const auto& e : entries) lines += nlohmann::json{{"path", e.path}, {"original", e.original}}.dump() + '\n';
+  // The line nlohmann would write for {"path", "original"}, without building an object
+  // per file: only the path needs JSON's escaping.
+  for (const auto& e : entries)
+    fmt::format_to(std::back_inserter(lines), "{{\"path\":{},\"original\":{}}}\n", nlohmann::json(e.path).dump(),
+                   e.original);
   std::lock_guard lock(mutex_);
   if (!fd_) {
     fd_ = open_file(path_, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);

@@ -1,6 +1,7 @@
 #include "linuxulator/tree_walk.hpp"
 
 #include "core/unique_fd.hpp"
+#include "platform/fs.hpp"
 
 #include <knast/error.hpp>
 
@@ -29,9 +30,18 @@ struct DirCloser {
 };
 using DirHandle = std::unique_ptr<DIR, DirCloser>;
 
-struct PendingDir {
-  UniqueFd fd;
+// Files of one directory handed to the visitor in one call. A large directory (a lib/
+// or bin/ with thousands of files, most of the ELF files of an image) is split into
+// several calls that other threads can take, or one thread would do it alone while the
+// others idle.
+constexpr std::size_t files_per_visit = 256;
+
+// A directory still to be read, or (files not empty) some of a read directory's files
+// still to be visited. The chunks of one directory share its descriptor.
+struct Task {
+  std::shared_ptr<const UniqueFd> dir;
   std::string rel;
+  std::vector<std::string> files;
 };
 
 class Walk {
@@ -39,10 +49,10 @@ class Walk {
   Walk(dev_t device, const DirectoryVisitor& visit, const SkipVisitor& skip)
       : device_(device), visit_(visit), skip_(skip) {}
 
-  void push(PendingDir dir) {
+  void push(Task task) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(dir));
+      queue_.push_back(std::move(task));
     }
     ready_.notify_one();
   }
@@ -58,7 +68,7 @@ class Walk {
  private:
   void work() {
     for (;;) {
-      PendingDir dir;
+      Task task;
       {
         std::unique_lock lock(mutex_);
         ready_.wait(lock, [this] { return stop_ || !queue_.empty() || busy_ == 0; });
@@ -66,12 +76,13 @@ class Walk {
           ready_.notify_all();  // the walk is over (or failed): wake the others to see it
           return;
         }
-        dir = std::move(queue_.front());
+        task = std::move(queue_.front());
         queue_.pop_front();
         ++busy_;
       }
       try {
-        read_directory(dir);
+        if (task.files.empty()) read_directory(task);
+        else visit_(task.dir->get(), task.rel, task.files);
       } catch (...) {
         std::lock_guard lock(mutex_);
         if (!error_) error_ = std::current_exception();
@@ -85,10 +96,10 @@ class Walk {
     }
   }
 
-  void read_directory(const PendingDir& dir) {
-    // fdopendir takes over its descriptor; give it a duplicate so dir.fd stays usable
+  void read_directory(const Task& dir) {
+    // fdopendir takes over its descriptor; give it a duplicate so dir.dir stays usable
     // (and closed by its owner) for the visitor.
-    UniqueFd for_dir(::fcntl(dir.fd.get(), F_DUPFD_CLOEXEC, 0));
+    UniqueFd for_dir(::fcntl(dir.dir->get(), F_DUPFD_CLOEXEC, 0));
     if (!for_dir) throw Error(errno, "walk " + shown(dir.rel) + ": dup: " + std::strerror(errno));
     DirHandle handle(::fdopendir(for_dir.get()));
     if (!handle) throw Error(errno, "walk " + shown(dir.rel) + ": fdopendir: " + std::strerror(errno));
@@ -106,20 +117,27 @@ class Walk {
       errno = 0;
     }
     if (errno != 0) throw Error(errno, "walk " + shown(dir.rel) + ": readdir: " + std::strerror(errno));
-    if (!files.empty()) visit_(dir.fd.get(), dir.rel, files);
+    handle.reset();
+    // All but the first chunk go to the queue; this thread visits the first.
+    for (std::size_t at = files_per_visit; at < files.size(); at += files_per_visit) {
+      const auto end = files.begin() + static_cast<std::ptrdiff_t>(std::min(files.size(), at + files_per_visit));
+      push(Task{dir.dir, dir.rel, std::vector<std::string>(files.begin() + static_cast<std::ptrdiff_t>(at), end)});
+    }
+    files.resize(std::min(files.size(), files_per_visit));
+    if (!files.empty()) visit_(dir.dir->get(), dir.rel, files);
   }
 
-  unsigned char type_by_stat(const PendingDir& dir, const char* name) const {
+  unsigned char type_by_stat(const Task& dir, const char* name) const {
     struct stat st{};
-    if (::fstatat(dir.fd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
+    if (::fstatat(dir.dir->get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
     if (S_ISREG(st.st_mode)) return DT_REG;
     if (S_ISDIR(st.st_mode)) return DT_DIR;
     return DT_UNKNOWN;
   }
 
-  void enter(const PendingDir& parent, const char* name) {
+  void enter(const Task& parent, const char* name) {
     std::string rel = join_relative(parent.rel, name);
-    UniqueFd fd(::openat(parent.fd.get(), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd = open_directory(parent.dir->get(), name);
     if (!fd) {
       // Replaced by a symlink (ELOOP; EMLINK on FreeBSD) or a file since readdir: not ours.
       if (errno == ELOOP || errno == EMLINK || errno == ENOTDIR || errno == ENOENT) return;
@@ -132,7 +150,14 @@ class Walk {
       skip_(rel, "another file system is mounted here");
       return;
     }
-    push(PendingDir{std::move(fd), std::move(rel)});
+    push(Task{std::make_shared<const UniqueFd>(std::move(fd)), std::move(rel), {}});
+  }
+
+  // Without an access-time update: listing a directory to look at its files is not a
+  // use of it, and on a freshly unpacked tree (atime <= mtime) relatime would otherwise
+  // write every directory's inode on the first walk.
+  static UniqueFd open_directory(int parent_fd, const char* name) {
+    return UniqueFd(platform::openat_without_atime(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
 
   static std::string shown(const std::string& rel) { return rel.empty() ? "." : rel; }
@@ -142,7 +167,7 @@ class Walk {
   const SkipVisitor& skip_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<PendingDir> queue_;
+  std::deque<Task> queue_;
   std::size_t busy_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
@@ -160,7 +185,7 @@ void walk_tree(int root_fd, unsigned threads, const DirectoryVisitor& visit, con
   UniqueFd root(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
   if (!root) throw Error(errno, std::string("walk: dup of the root: ") + std::strerror(errno));
   Walk walk(st.st_dev, visit, skip);
-  walk.push(PendingDir{std::move(root), ""});
+  walk.push(Task{std::make_shared<const UniqueFd>(std::move(root)), "", {}});
   walk.run(std::max(threads, 1u));
 }
 

@@ -13,10 +13,11 @@ namespace knast {
 inline namespace v0 {
 namespace detail {
 
-/// Receives the regular files of one directory: @p dirfd (open while the call lasts),
-/// the directory's path relative to the root ("" for the root itself) and the names of
-/// its regular files (as readdir reported them; the visitor must open them with
-/// O_NOFOLLOW, since an entry can change between readdir and open). Called from several
+/// Receives regular files of one directory: @p dirfd (open while the call lasts), the
+/// directory's path relative to the root ("" for the root itself) and the names of some
+/// of its regular files (as readdir reported them; the visitor must open them with
+/// O_NOFOLLOW, since an entry can change between readdir and open). A directory of many
+/// files comes in several calls, each with its share of the names. Called from several
 /// threads at once.
 using DirectoryVisitor = std::function<void(int dirfd, const std::string& rel_dir, const std::vector<std::string>& files)>;
 /// Receives a path (relative to the root) the walk could not enter, and why.

@@ -3,7 +3,10 @@
 // lib/platform/<os>/fs_<os>.cpp.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
+
+#include <cerrno>
 
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +63,15 @@ void start_writeback(int fd, std::uint64_t offset, std::uint64_t length) noexcep
 /// Linux (allowed to the file's owner and to CAP_FOWNER; open fails with EPERM otherwise),
 /// 0 where no such flag exists (FreeBSD: the mount's atime setting decides).
 int no_atime_open_flag() noexcept;
+
+/// openat(2) of @p name with @p flags plus no_atime_open_flag(), retried without it when
+/// the kernel refuses it (EPERM: not the owner, no CAP_FOWNER). A descriptor, or -1 with
+/// errno set.
+inline int openat_without_atime(int dir_fd, const char* name, int flags) noexcept {
+  const int fd = ::openat(dir_fd, name, flags | no_atime_open_flag());
+  if (fd >= 0 || errno != EPERM || no_atime_open_flag() == 0) return fd;
+  return ::openat(dir_fd, name, flags);
+}
 
 /// The errno with which open(2) with O_NOFOLLOW refuses a final symbolic link: ELOOP on
 /// Linux, EMLINK on FreeBSD.
