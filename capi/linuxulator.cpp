@@ -5,6 +5,7 @@
 #include <knast/linuxulator.hpp>
 
 #include <climits>
+#include <cstddef>
 
 struct knast_brand_report {
   explicit knast_brand_report(knast::BrandReport r) : report(std::move(r)), json(knast::to_json(report)) {}
@@ -49,6 +50,7 @@ knast::BrandOptions brand_options_from(const knast_brand_options& c) {
   o.operation = brand_operation_from(c.operation);
   if (c.record) o.record = c.record;
   o.threads = c.threads;
+  if (c.elf_index) o.elf_index = c.elf_index;
   if (c.elf64_fallback_brand != KNAST_BRAND_FALLBACK_HOST || c.elf32_fallback_brand != KNAST_BRAND_FALLBACK_HOST) {
     knast::KernelFacts facts = knast::KernelFacts::current();
     if (c.elf64_fallback_brand != KNAST_BRAND_FALLBACK_HOST) facts.elf64_fallback_brand = c.elf64_fallback_brand;
@@ -114,7 +116,8 @@ knast_status knast_brand_tree(knast_brand_report** out, const char* root, const 
     require(out, "out");
     *out = nullptr;
     require(root, "root");
-    const knast_brand_options c = knast::capi::options_or_default(opts, default_brand_options);
+    const knast_brand_options c = knast::capi::options_or_default(
+        opts, default_brand_options, {offsetof(knast_brand_options, elf_index), sizeof(knast_brand_options)});
     *out = new knast_brand_report(knast::brand_tree(root, brand_options_from(c)));
   });
 }
@@ -131,6 +134,7 @@ uint64_t knast_brand_report_count(const knast_brand_report* report, uint32_t whi
     case KNAST_BRAND_ALREADY_BRANDED: return r.already_branded;
     case KNAST_BRAND_RESTORED: return r.restored;
     case KNAST_BRAND_SKIPPED: return r.skipped;
+    case KNAST_BRAND_KNOWN_NOT_ELF: return r.known_not_elf;
     default: return 0;
   }
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,8 +34,14 @@ knast::ApplyOptions apply_options(const knast_apply_options& c) {
   o.allow_devices = c.allow_devices != 0;
   if (c.owners >= 0) o.preserve_owners = c.owners != 0;
   o.xattrs = c.no_xattrs == 0;
+  if (c.elf_index != nullptr) o.elf_index = c.elf_index;
   return o;
 }
+
+// What a caller of each earlier version passed (knast::capi::options_or_default).
+const auto apply_option_sizes = {offsetof(knast_apply_options, elf_index), sizeof(knast_apply_options)};
+const auto rootfs_option_sizes = {offsetof(knast_rootfs_options, apply) + offsetof(knast_apply_options, elf_index),
+                                  sizeof(knast_rootfs_options)};
 
 knast::UnpackOptions unpack_options(const knast_unpack_options* opts) {
   const auto c = knast::capi::options_or_default(opts, default_unpack_options);
@@ -75,7 +82,8 @@ nlohmann::json chain_json(const knast::ChainInfo& chain) {
   nlohmann::json diff_ids = nlohmann::json::array();
   for (const auto& d : chain.diff_ids) diff_ids.push_back(d.string());
   return {{"chain_id", chain.chain_id.string()}, {"diff_ids", diff_ids}, {"path", chain.path.string()},
-          {"size", chain.size}, {"created", chain.created}, {"containers", chain.containers}};
+          {"size", chain.size}, {"created", chain.created}, {"containers", chain.containers},
+          {"elf_index", chain.elf_index.empty() ? nlohmann::json() : nlohmann::json(chain.elf_index.string())}};
 }
 
 nlohmann::json container_json(const knast::ContainerRootfs& c) {
@@ -103,7 +111,7 @@ knast_status knast_apply_layer(knast_apply_report* report, const char* root, con
   return guard([&] {
     require(root, "root");
     require(layer, "layer");
-    const auto options = apply_options(knast::capi::options_or_default(opts, default_apply_options));
+    const auto options = apply_options(knast::capi::options_or_default(opts, default_apply_options, apply_option_sizes));
     const auto r = knast::apply_layer(root, layer, options, media_type != nullptr ? media_type : "");
     if (report != nullptr) *report = {r.entries, r.bytes, r.whiteouts, r.skipped_devices, r.skipped_xattrs};
   });
@@ -145,11 +153,11 @@ knast_status knast_rootfs_open(knast_rootfs** out, const char* state_root, const
     require(out, "out");
     *out = nullptr;
     require(state_root, "state_root");
-    const auto c = knast::capi::options_or_default(opts, default_rootfs_options);
+    const auto c = knast::capi::options_or_default(opts, default_rootfs_options, rootfs_option_sizes);
     knast::RootfsOptions options;
     if (c.driver != nullptr) options.driver = knast::parse_snapshot_driver(c.driver);
     if (c.zfs_dataset != nullptr) options.zfs_dataset = c.zfs_dataset;
-    options.apply = apply_options(knast::capi::options_or_default(&c.apply, default_apply_options));
+    options.apply = apply_options(knast::capi::options_or_default(&c.apply, default_apply_options, apply_option_sizes));
     *out = new knast_rootfs{knast::Rootfs::open(knast::StateLayout(state_root), options)};
   });
 }

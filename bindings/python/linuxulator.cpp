@@ -90,6 +90,7 @@ void bind_branding(py::module_& m) {
       .def_readonly("already_branded", &BrandReport::already_branded)
       .def_readonly("restored", &BrandReport::restored)
       .def_readonly("skipped", &BrandReport::skipped)
+      .def_readonly("known_not_elf", &BrandReport::known_not_elf)
       .def_readonly("skips", &BrandReport::skips)
       .def_readonly("kernel_fallback", &BrandReport::kernel_fallback)
       .def_readonly("record", &BrandReport::record)
@@ -97,7 +98,8 @@ void bind_branding(py::module_& m) {
 
   m.def("brand_tree",
         [](const std::filesystem::path& root, const std::string& mode, bool scan, bool undo,
-           std::optional<std::filesystem::path> record, unsigned threads, std::optional<KernelFacts> kernel) {
+           std::optional<std::filesystem::path> record, unsigned threads, std::optional<KernelFacts> kernel,
+           std::optional<std::filesystem::path> elf_index) {
           if (scan && undo) throw Error(ErrorCode::invalid_argument, "brand_tree: scan and undo exclude each other");
           BrandOptions o;
           o.mode = parse_brand_mode(mode);
@@ -105,13 +107,17 @@ void bind_branding(py::module_& m) {
           if (record) o.record = *record;
           o.threads = threads;
           o.kernel = kernel;
+          if (elf_index) o.elf_index = *elf_index;
           py::gil_scoped_release release;
           return brand_tree(root, o);
         },
         py::arg("root"), py::arg("mode") = "auto", py::kw_only(), py::arg("scan") = false, py::arg("undo") = false,
         py::arg("record") = py::none(), py::arg("threads") = 0u, py::arg("kernel") = py::none(),
+        py::arg("elf_index") = py::none(),
         "Brands the ELF files of the tree `root` in place (mode \"auto\", \"all\" or \"none\"); scan=True only "
-        "counts, undo=True restores the recorded bytes. Symlinks are never followed.");
+        "counts, undo=True restores the recorded bytes. Symlinks are never followed. elf_index: the index written "
+        "when the tree was unpacked (ApplyOptions.elf_index, ChainInfo.elf_index); files it shows unchanged and not "
+        "ELF are not opened.");
   m.def("default_brand_record", &default_brand_record, py::arg("root"),
         "Where brand_tree() records original bytes by default: <root>.knast-brand.json beside the tree.");
 }

@@ -18,8 +18,10 @@ namespace {
 using release_gil = py::call_guard<py::gil_scoped_release>;
 
 ApplyOptions make_apply_options(std::uint64_t max_bytes, std::uint64_t max_entries, bool allow_devices,
-                                std::optional<bool> preserve_owners, bool xattrs) {
+                                std::optional<bool> preserve_owners, bool xattrs,
+                                std::optional<std::filesystem::path> elf_index) {
   ApplyOptions o;
+  if (elf_index) o.elf_index = *elf_index;
   o.max_bytes = max_bytes;
   o.max_entries = max_entries;
   o.allow_devices = allow_devices;
@@ -33,12 +35,15 @@ void bind_values(py::module_& m) {
   py::class_<ApplyOptions>(m, "ApplyOptions", "Limits and permissions for applying layers.")
       .def(py::init(&make_apply_options), py::arg("max_bytes") = defaults.max_bytes,
            py::arg("max_entries") = defaults.max_entries, py::arg("allow_devices") = false,
-           py::arg("preserve_owners") = py::none(), py::arg("xattrs") = true)
+           py::arg("preserve_owners") = py::none(), py::arg("xattrs") = true, py::arg("elf_index") = py::none())
       .def_readwrite("max_bytes", &ApplyOptions::max_bytes)
       .def_readwrite("max_entries", &ApplyOptions::max_entries)
       .def_readwrite("allow_devices", &ApplyOptions::allow_devices)
       .def_readwrite("preserve_owners", &ApplyOptions::preserve_owners)
-      .def_readwrite("xattrs", &ApplyOptions::xattrs);
+      .def_readwrite("xattrs", &ApplyOptions::xattrs)
+      .def_readwrite("elf_index", &ApplyOptions::elf_index,
+                     "A file listing every regular file the apply writes and whether it is ELF, for "
+                     "brand_tree(elf_index=...); empty: none.");
 
   py::class_<ApplyReport>(m, "ApplyReport", "What applying layers did.")
       .def_readonly("entries", &ApplyReport::entries)
@@ -69,6 +74,7 @@ void bind_values(py::module_& m) {
       .def_readonly("path", &ChainInfo::path)
       .def_readonly("size", &ChainInfo::size)
       .def_readonly("created", &ChainInfo::created)
+      .def_readonly("elf_index", &ChainInfo::elf_index)
       .def_readonly("containers", &ChainInfo::containers)
       .def("__repr__", [](const ChainInfo& c) { return "knast.ChainInfo('" + c.chain_id.string() + "')"; });
 

@@ -223,7 +223,13 @@ Jail make_container(const Globals& globals, RunFlags& f) {
   const std::string id = new_container_id();
   const ContainerRootfs root = rootfs.create(unpacked.chain.chain_id, id);
   try {
-    if (decision.branding_needed) (void)brand_tree(root.path);
+    if (decision.branding_needed) {
+      BrandOptions brand;
+      // The chain's index still describes a root that shares the chain's files (a ZFS
+      // clone); after a copy it matches nothing and costs only its reading.
+      brand.elf_index = unpacked.chain.elf_index;
+      (void)brand_tree(root.path, brand);
+    }
     const RunSpec spec = make_run_spec(image.config, root.path, overrides_of(f, id, decision.host.os));
     const fs::path dir = StateLayout(globals.state_root()).containers() / id;
     write_bundle(dir, spec);

@@ -21,6 +21,7 @@ struct BrandArgs {
   bool undo = false;
   bool json = false;
   std::string record;
+  std::string elf_index;
   bool freebsd_defaults = false;
 };
 
@@ -34,6 +35,7 @@ void print_report(const BrandReport& r, const BrandArgs& args) {
   } else {
     std::cout << fmt::format("scanned {}, ELF {} ({} 32-bit), needs brand {}, branded {}, already branded {}, skipped {}\n",
                              r.scanned, r.elf, r.elf32, r.needs_brand, r.branded, r.already_branded, r.skipped);
+    if (r.known_not_elf > 0) std::cout << fmt::format("not opened (the ELF index knows them as not ELF): {}\n", r.known_not_elf);
     if (r.kernel_fallback) std::cout << "kern.elf64.fallback_brand is 3 (Linux): nothing needs branding\n";
   }
   for (const auto& s : r.skips) std::cout << "skipped " << s.path << ": " << s.reason << '\n';
@@ -52,6 +54,9 @@ void add_brand(CLI::App& app) {
   auto* scan = cmd->add_flag("--scan", args->scan, "Report what would be branded; write nothing");
   cmd->add_flag("--undo", args->undo, "Restore the bytes recorded by an earlier brand")->excludes(scan);
   cmd->add_option("--record", args->record, "Record of original bytes (default: DIR.knast-brand.json beside DIR)");
+  cmd->add_option("--elf-index", args->elf_index,
+                  "The ELF index written when DIR was unpacked (a chain's elf-index): files it shows unchanged and "
+                  "not ELF are not opened");
   cmd->add_flag("--freebsd-defaults", args->freebsd_defaults,
                 "Assume a FreeBSD kernel with default settings (fallback_brand -1) instead of asking this host");
   cmd->add_flag("--json", args->json, "Print the report as JSON");
@@ -60,6 +65,7 @@ void add_brand(CLI::App& app) {
     options.mode = parse_brand_mode(args->mode);
     options.operation = args->undo ? BrandOperation::undo : args->scan ? BrandOperation::scan : BrandOperation::brand;
     if (!args->record.empty()) options.record = args->record;
+    if (!args->elf_index.empty()) options.elf_index = args->elf_index;
     if (args->freebsd_defaults) options.kernel = HostFacts::freebsd().kernel;
     print_report(brand_tree(args->dir, options), *args);
   });

@@ -456,12 +456,18 @@ typedef struct knast_apply_options {
   int allow_devices;      /**< Nonzero: create device nodes (only when running as root). */
   int owners;             /**< 1: set owners from the layer, 0: never, -1: when running as root. */
   int no_xattrs;          /**< Nonzero: do not restore extended attributes. */
+  /**
+   * Version 2: a file where the apply lists every regular file it writes and whether it
+   * is ELF (knast::ApplyOptions::elf_index), for ::knast_brand_options elf_index; NULL:
+   * none. knast_rootfs_open() ignores it: each chain keeps its own.
+   */
+  const char *elf_index;
 } knast_apply_options;
 
 /** The current version of ::knast_apply_options. */
-#define KNAST_APPLY_OPTIONS_VERSION 1
+#define KNAST_APPLY_OPTIONS_VERSION 2
 /** Default ::knast_apply_options: 64 GiB, 10 million entries, no devices, owners when root. */
-#define KNAST_APPLY_OPTIONS_INIT {KNAST_APPLY_OPTIONS_VERSION, UINT64_C(68719476736), 10000000, 0, -1, 0}
+#define KNAST_APPLY_OPTIONS_INIT {KNAST_APPLY_OPTIONS_VERSION, UINT64_C(68719476736), 10000000, 0, -1, 0, NULL}
 
 /** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
 KNAST_EXTERN knast_status knast_apply_options_init(knast_apply_options *opts, unsigned int version);
@@ -519,8 +525,8 @@ typedef struct knast_rootfs_options {
   knast_apply_options apply;  /**< Limits and permissions for every layer. */
 } knast_rootfs_options;
 
-/** The current version of ::knast_rootfs_options. */
-#define KNAST_ROOTFS_OPTIONS_VERSION 1
+/** The current version of ::knast_rootfs_options (2: its @ref apply grew). */
+#define KNAST_ROOTFS_OPTIONS_VERSION 2
 /** Default ::knast_rootfs_options. */
 #define KNAST_ROOTFS_OPTIONS_INIT {KNAST_ROOTFS_OPTIONS_VERSION, NULL, NULL, KNAST_APPLY_OPTIONS_INIT}
 
@@ -580,7 +586,8 @@ KNAST_EXTERN knast_status knast_pull_and_unpack(char **chain_id, knast_registry 
 
 /**
  * The cached chains as a JSON array of {"chain_id", "diff_ids", "path", "size", "created",
- * "containers"} (free with knast_string_free()).
+ * "containers", "elf_index"} ("elf_index": the chain's ELF index for knast_brand_tree(),
+ * or null) (free with knast_string_free()).
  */
 KNAST_EXTERN knast_status knast_rootfs_list(char **json, knast_rootfs *rootfs);
 
@@ -663,13 +670,20 @@ typedef struct knast_brand_options {
   uint32_t threads;             /**< Walking threads; 0 for the default. */
   int32_t elf64_fallback_brand; /**< kern.elf64.fallback_brand to assume, or #KNAST_BRAND_FALLBACK_HOST. */
   int32_t elf32_fallback_brand; /**< kern.elf32.fallback_brand to assume, or #KNAST_BRAND_FALLBACK_HOST. */
+  /**
+   * Version 2: the ELF index written when the tree was unpacked (::knast_apply_options
+   * elf_index, a chain's "elf_index"), or NULL: files it shows unchanged and not ELF are
+   * not opened (#KNAST_BRAND_KNOWN_NOT_ELF).
+   */
+  const char *elf_index;
 } knast_brand_options;
 
 /** The current version of ::knast_brand_options. */
-#define KNAST_BRAND_OPTIONS_VERSION 1
+#define KNAST_BRAND_OPTIONS_VERSION 2
 /** Default ::knast_brand_options. */
 #define KNAST_BRAND_OPTIONS_INIT \
-  {KNAST_BRAND_OPTIONS_VERSION, KNAST_BRAND_AUTO, KNAST_BRAND_APPLY, NULL, 0, KNAST_BRAND_FALLBACK_HOST, KNAST_BRAND_FALLBACK_HOST}
+  {KNAST_BRAND_OPTIONS_VERSION, KNAST_BRAND_AUTO, KNAST_BRAND_APPLY, NULL, 0, KNAST_BRAND_FALLBACK_HOST, \
+   KNAST_BRAND_FALLBACK_HOST, NULL}
 
 /** Fills @p opts with the defaults of @p version. @return #KNAST_EINVALID for an unknown version. */
 KNAST_EXTERN knast_status knast_brand_options_init(knast_brand_options *opts, unsigned int version);
@@ -686,7 +700,8 @@ enum knast_brand_count {
   KNAST_BRAND_BRANDED = 5,         /**< Files written. */
   KNAST_BRAND_ALREADY_BRANDED = 6, /**< Selected files already 3. */
   KNAST_BRAND_RESTORED = 7,        /**< Files restored by undo. */
-  KNAST_BRAND_SKIPPED = 8          /**< Files skipped (reasons in the JSON). */
+  KNAST_BRAND_SKIPPED = 8,         /**< Files skipped (reasons in the JSON). */
+  KNAST_BRAND_KNOWN_NOT_ELF = 9    /**< Scanned files the ELF index showed not ELF: not opened. */
 };
 
 /**

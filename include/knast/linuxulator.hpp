@@ -137,6 +137,10 @@ struct KNAST_API BrandOptions {
   std::filesystem::path record;
   /// Walking threads; 0: the number of CPUs, at least 2 and at most 8.
   unsigned threads = 0;
+  /// An ELF index of the tree (ApplyOptions::elf_index, ChainInfo::elf_index); empty:
+  /// none. Files it shows unchanged since they were unpacked and not ELF are counted as
+  /// scanned without being opened. An index of another tree only saves nothing.
+  std::filesystem::path elf_index;
 };
 
 /// One file brand_tree() left alone for a reason worth reporting.
@@ -155,6 +159,8 @@ struct KNAST_API BrandReport {
   std::uint64_t already_branded = 0;  ///< Selected files whose EI_OSABI was 3 already.
   std::uint64_t restored = 0;         ///< Files put back by undo.
   std::uint64_t skipped = 0;          ///< Files not handled; the first 100 are in @ref skips.
+  /// Scanned files the ELF index showed unchanged and not ELF, so not opened.
+  std::uint64_t known_not_elf = 0;
   std::vector<BrandSkip> skips;       ///< Why, per file (sorted by path).
   /// Automatic mode found the kernel's fallback brand already Linux and wrote nothing.
   bool kernel_fallback = false;
@@ -182,15 +188,20 @@ KNAST_API std::filesystem::path default_brand_record(const std::filesystem::path
 /// so a second run is a no-op and undo always restores the first original. Undo restores
 /// only files whose byte is still 3, then removes the record.
 ///
+/// With an ELF index (BrandOptions::elf_index) the walk stats every file first and opens
+/// only those the index does not show unchanged and not ELF: on a tree knast unpacked,
+/// most files are never opened.
+///
 /// Files that cannot be read or written (permission, read-only file system, immutable
 /// flags) and malformed ELF files are skipped and reported, not fatal.
-/// @throws Error not_found (no @p root or, for undo, no record), invalid_argument (root
-///         not a directory, a record of another tree), io.
+/// @throws Error not_found (no @p root, no ELF index at a given path or, for undo, no
+///         record), invalid_argument (root not a directory, a record of another tree, a
+///         file that is not an ELF index), io.
 KNAST_API BrandReport brand_tree(const std::filesystem::path& root, const BrandOptions& options = {});
 
 /// A report as JSON: {"scanned", "elf", "elf32", "needs_brand", "branded",
-/// "already_branded", "restored", "skipped", "skips": [{"path", "reason"}],
-/// "kernel_fallback", "record"}.
+/// "already_branded", "restored", "skipped", "known_not_elf", "skips": [{"path",
+/// "reason"}], "kernel_fallback", "record"}.
 KNAST_API std::string to_json(const BrandReport& report);
 
 // ---- The Linux-emulation plan ---------------------------------------------------------

@@ -64,6 +64,12 @@ struct KNAST_API ApplyOptions {
   /// Restore extended attributes (Linux xattrs, FreeBSD extattrs). Attributes the file
   /// system refuses are counted in ApplyReport::skipped_xattrs, not fatal.
   bool xattrs = true;
+  /// When not empty: the file (created if missing, appended to) where the apply lists
+  /// every regular file it writes, by inode, size, ctime and mtime, and whether its content
+  /// starts with the ELF magic. brand_tree() given it (BrandOptions::elf_index) skips
+  /// opening the files it shows unchanged and not ELF. Keep it beside the root, never
+  /// inside. Rootfs::unpack() keeps one per chain (ChainInfo::elf_index).
+  std::filesystem::path elf_index;
 };
 
 /// What applying one or more layers did.
@@ -151,6 +157,10 @@ struct KNAST_API ChainInfo {
   Digest chain_id = Digest::of(std::string_view{});  ///< The chain's ID.
   std::vector<Digest> diff_ids;                       ///< Its layers, bottom first.
   std::filesystem::path path;                         ///< Its root tree (read-only by convention).
+  /// Its ELF index (ApplyOptions::elf_index), for brand_tree() on this tree or on a
+  /// container root that keeps its files' identities (an overlay or a ZFS clone); empty
+  /// for a chain unpacked before knast kept one.
+  std::filesystem::path elf_index;
   std::uint64_t size = 0;                             ///< Bytes of file content in it.
   std::string created;                                ///< When it was unpacked (RFC 3339, UTC).
   std::vector<std::string> containers;                ///< Containers whose root is made from it.

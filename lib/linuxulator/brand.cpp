@@ -6,8 +6,10 @@
 #include "linuxulator/elf_inspect.hpp"
 #include "linuxulator/root_paths.hpp"
 #include "linuxulator/tree_walk.hpp"
+#include "rootfs/elf_index.hpp"
 
 #include "core/unique_fd.hpp"
+#include "image_store/posix_io.hpp"
 #include "platform/fs.hpp"
 
 #include <knast/error.hpp>
@@ -45,19 +47,6 @@ unsigned default_threads() {
   return std::clamp(std::thread::hardware_concurrency(), 2u, 8u);
 }
 
-// pread(2) until @p size bytes or the end of the file.
-std::size_t read_at(int fd, void* buffer, std::size_t size, std::uint64_t offset) {
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pread(fd, static_cast<char*>(buffer) + done, size - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(errno, std::string("read: ") + std::strerror(errno));
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  return done;
-}
-
 void write_osabi(int fd, std::uint8_t value) {
   for (;;) {
     const ssize_t n = ::pwrite(fd, &value, 1, static_cast<off_t>(detail::elf_osabi_offset));
@@ -86,13 +75,14 @@ std::string why_not_writable(int err) {
 
 class TreeBrander {
  public:
-  TreeBrander(const BrandOptions& options, const KernelFacts& kernel, detail::BrandRecordWriter* record)
-      : options_(options), kernel_(kernel), record_(record) {}
+  TreeBrander(const BrandOptions& options, const KernelFacts& kernel, detail::BrandRecordWriter* record,
+              const detail::ElfIndex& index)
+      : options_(options), kernel_(kernel), record_(record), index_(index) {}
 
   void visit(int dirfd, const std::string& rel_dir, const std::vector<std::string>& names) {
     Batch batch;
     for (const auto& name : names) {
-      inspect(dirfd, name, detail::join_relative(rel_dir, name), batch);
+      inspect(dirfd, name, rel_dir, batch);
       if (batch.writes.size() >= write_batch) write(dirfd, batch);
     }
     write(dirfd, batch);
@@ -118,6 +108,7 @@ class TreeBrander {
     std::string rel;
     std::uint8_t original = 0;
     struct stat before {};
+    UniqueFd fd;  // open for writing since the inspection, or none yet
   };
   struct Batch {
     BrandReport counts;
@@ -128,16 +119,33 @@ class TreeBrander {
   // access-time update: reading the header is not a use of the file, and on a freshly
   // unpacked tree (atime <= mtime) relatime would otherwise write every inode, a sixth of
   // the time branding took on ext4 (bench/RESULTS.md, brand).
-  static UniqueFd open_for_inspection(int dirfd, const std::string& name) {
-    constexpr int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-    UniqueFd fd(::openat(dirfd, name.c_str(), flags | platform::no_atime_open_flag()));
-    // O_NOATIME is refused on a file the caller neither owns nor has CAP_FOWNER over.
-    if (!fd && errno == EPERM && platform::no_atime_open_flag() != 0) fd = UniqueFd(::openat(dirfd, name.c_str(), flags));
-    return fd;
+  static UniqueFd open_to_read(int dirfd, const std::string& name, int access) {
+    return UniqueFd(platform::openat_without_atime(dirfd, name.c_str(), access | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   }
 
-  void inspect(int dirfd, const std::string& name, const std::string& rel, Batch& batch) {
-    UniqueFd fd = open_for_inspection(dirfd, name);
+  // What the ELF index says of the file, for the price of the stat the walk's floor pays:
+  // unset when there is no index, or the file is not in it as it is now.
+  std::optional<bool> indexed_as_elf(int dirfd, const std::string& name) const {
+    if (index_.empty()) return std::nullopt;
+    struct stat st{};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+    return index_.starts_as_elf(st);
+  }
+
+  void inspect(int dirfd, const std::string& name, const std::string& rel_dir, Batch& batch) {
+    const std::optional<bool> indexed = indexed_as_elf(dirfd, name);
+    if (indexed == false) {
+      ++batch.counts.scanned;
+      ++batch.counts.known_not_elf;
+      return;
+    }
+    const std::string rel = detail::join_relative(rel_dir, name);  // for reports and the record
+    // A file the index knows as ELF is opened for writing at once, sparing the write a
+    // second open; where that is refused the read-only open below finds out why later.
+    UniqueFd fd;
+    if (indexed == true && options_.operation == BrandOperation::brand) fd = open_to_read(dirfd, name, O_RDWR);
+    const bool writable = static_cast<bool>(fd);
+    if (!fd) fd = open_to_read(dirfd, name, O_RDONLY);
     if (!fd) {
       if (errno == ELOOP || errno == EMLINK || errno == ENOENT) return;  // became a symlink or vanished
       add_skip(batch, rel, std::string("cannot open: ") + std::strerror(errno));
@@ -147,7 +155,9 @@ class TreeBrander {
     ElfFacts facts;
     try {
       facts = detail::inspect_elf(
-          [&fd](void* buffer, std::size_t size, std::uint64_t offset) { return read_at(fd.get(), buffer, size, offset); },
+          [&fd](void* buffer, std::size_t size, std::uint64_t offset) {
+            return detail::read_fully_at(fd.get(), buffer, size, offset);
+          },
           options_.mode == BrandMode::automatic);
     } catch (const Error& e) {
       add_skip(batch, rel, e.what());
@@ -168,40 +178,50 @@ class TreeBrander {
       case BrandNeed::already: ++batch.counts.already_branded; return;
       case BrandNeed::brand:
         ++batch.counts.needs_brand;
-        if (options_.operation == BrandOperation::brand) batch.writes.push_back({name, rel, facts.osabi, st});
+        if (options_.operation == BrandOperation::brand)
+          batch.writes.push_back({name, rel, facts.osabi, st, writable ? std::move(fd) : UniqueFd()});
         return;
     }
   }
 
-  // Opens every file of the batch for writing, records the old bytes, then writes.
+  // Opens every file of the batch for writing (those not open yet), records the old
+  // bytes, then writes.
   void write(int dirfd, Batch& batch) {
-    std::vector<std::pair<UniqueFd, const Write*>> ready;
+    std::vector<Write*> ready;
     std::vector<detail::BrandRecordEntry> entries;
-    for (const Write& w : batch.writes) {
-      UniqueFd fd(::openat(dirfd, w.name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-      if (!fd) {
-        add_skip(batch, w.rel, why_not_writable(errno));
-        continue;
-      }
-      struct stat now{};
-      if (::fstat(fd.get(), &now) != 0 || now.st_ino != w.before.st_ino || now.st_dev != w.before.st_dev) {
-        add_skip(batch, w.rel, "replaced while branding");
-        continue;
-      }
+    for (Write& w : batch.writes) {
+      if (!w.fd && !open_for_writing(dirfd, w, batch)) continue;
       entries.push_back({w.rel, w.original});
-      ready.emplace_back(std::move(fd), &w);
+      ready.push_back(&w);
     }
     record_->append(entries);  // before any byte changes (see brand_record.hpp)
-    for (auto& [fd, w] : ready) {
+    for (Write* w : ready) {
       try {
-        write_osabi(fd.get(), detail::elf_osabi_linux);
-        keep_times_and_mode(fd.get(), w->before);
+        write_osabi(w->fd.get(), detail::elf_osabi_linux);
+        keep_times_and_mode(w->fd.get(), w->before);
         ++batch.counts.branded;
       } catch (const Error& e) {
         add_skip(batch, w->rel, e.what());
       }
     }
     batch.writes.clear();
+  }
+
+  // Opens @p w, inspected read-only, for writing; false (after adding a skip) when it
+  // cannot be, or is not the inspected file any more.
+  static bool open_for_writing(int dirfd, Write& w, Batch& batch) {
+    UniqueFd fd(::openat(dirfd, w.name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd) {
+      add_skip(batch, w.rel, why_not_writable(errno));
+      return false;
+    }
+    struct stat now{};
+    if (::fstat(fd.get(), &now) != 0 || now.st_ino != w.before.st_ino || now.st_dev != w.before.st_dev) {
+      add_skip(batch, w.rel, "replaced while branding");
+      return false;
+    }
+    w.fd = std::move(fd);
+    return true;
   }
 
   static void add_skip(Batch& batch, const std::string& rel, std::string reason) {
@@ -219,12 +239,14 @@ class TreeBrander {
     report_.branded += c.branded;
     report_.already_branded += c.already_branded;
     report_.skipped += c.skipped;
+    report_.known_not_elf += c.known_not_elf;
     report_.skips.insert(report_.skips.end(), c.skips.begin(), c.skips.end());
   }
 
   const BrandOptions& options_;
   const KernelFacts kernel_;
   detail::BrandRecordWriter* record_;
+  const detail::ElfIndex& index_;
   std::mutex mutex_;
   BrandReport report_;
 };
@@ -262,7 +284,7 @@ bool restore_one(int root_fd, const detail::BrandRecordEntry& entry, BrandReport
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return skip("no longer a regular file", false);
   std::uint8_t ident[16] = {};
-  if (read_at(fd.get(), ident, sizeof ident, 0) != sizeof ident || std::memcmp(ident, "\x7f" "ELF", 4) != 0)
+  if (detail::read_fully_at(fd.get(), ident, sizeof ident, 0) != sizeof ident || std::memcmp(ident, "\x7f" "ELF", 4) != 0)
     return skip("no longer an ELF file", false);
   if (ident[detail::elf_osabi_offset] != detail::elf_osabi_linux)
     return skip("no longer branded (EI_OSABI is " + std::to_string(ident[detail::elf_osabi_offset]) + ")", false);
@@ -323,8 +345,9 @@ BrandReport brand_tree(const fs::path& root, const BrandOptions& options) {
 
     UniqueFd root_fd = open_root(root);
     const KernelFacts kernel = options.kernel ? *options.kernel : KernelFacts::current();
+    const detail::ElfIndex index = options.elf_index.empty() ? detail::ElfIndex() : detail::ElfIndex::load(options.elf_index);
     detail::BrandRecordWriter writer(record);
-    TreeBrander brander(options, kernel, &writer);
+    TreeBrander brander(options, kernel, &writer, index);
     detail::walk_tree(
         root_fd.get(), options.threads == 0 ? default_threads() : options.threads,
         [&](int dirfd, const std::string& rel_dir, const std::vector<std::string>& files) {
@@ -350,6 +373,7 @@ std::string to_json(const BrandReport& report) {
       {"elf32", report.elf32},             {"needs_brand", report.needs_brand},
       {"branded", report.branded},         {"already_branded", report.already_branded},
       {"restored", report.restored},       {"skipped", report.skipped},
+      {"known_not_elf", report.known_not_elf},
       {"skips", skips},                    {"kernel_fallback", report.kernel_fallback},
       {"record", report.record.string()},
   };

@@ -68,6 +68,7 @@ ApplyReport apply_input(const std::filesystem::path& root, detail::LayerInput& i
   }
   input.finish();
   applier.finish();
+  applier.flush_elf_index();
   return applier.report();
 }
 

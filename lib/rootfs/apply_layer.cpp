@@ -1,6 +1,7 @@
 #include "rootfs/apply_layer.hpp"
 
 #include "core/text.hpp"
+#include "image_store/posix_io.hpp"
 #include "platform/fs.hpp"
 #include "rootfs/apply_names.hpp"
 #include "rootfs/in_root.hpp"
@@ -221,6 +222,7 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
 
   const auto declared = static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
   std::uint64_t end = 0;
+  std::array<char, 4> head{};
   for (;;) {
     const void* block = nullptr;
     std::size_t size = 0;
@@ -237,6 +239,7 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
                               "if the image is trusted)",
                               options_.max_bytes));
     write_all_at(fd.get(), block, size, static_cast<std::uint64_t>(offset));
+    keep_head(head, block, size, static_cast<std::uint64_t>(offset));
     report_.bytes += size;
     end = std::max(end, static_cast<std::uint64_t>(offset) + size);
   }
@@ -248,6 +251,30 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
   set_xattrs_fd(fd.get(), entry, name);
   if (::fchmod(fd.get(), meta.permissions) != 0) throw Error(errno, "set the mode");
   if (::futimens(fd.get(), meta.times) != 0) throw Error(errno, "set the times");
+  if (!options_.elf_index.empty()) index_file(fd.get(), head);
+}
+
+void LayerApplier::keep_head(std::array<char, 4>& head, const void* block, std::size_t size, std::uint64_t offset) {
+  if (offset >= head.size()) return;  // a hole before it reads as zeros, as head starts
+  const std::size_t n = std::min<std::size_t>(size, head.size() - offset);
+  std::memcpy(head.data() + offset, block, n);
+}
+
+// After every change the apply makes to the file (content, owner, xattrs, mode, times),
+// so the stat is the one brand_tree() will see if nothing else touches the file.
+void LayerApplier::index_file(int fd, const std::array<char, 4>& head) {
+  // Far below the entry cap, so the list never holds a whole huge layer in memory.
+  constexpr std::size_t flush_every = 8192;
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) throw Error(errno, "stat the file for the ELF index");
+  elf_index_entries_.push_back({identity_of(st), std::memcmp(head.data(), "\x7f" "ELF", 4) == 0});
+  if (elf_index_entries_.size() >= flush_every) flush_elf_index();
+}
+
+void LayerApplier::flush_elf_index() {
+  if (options_.elf_index.empty()) return;
+  append_elf_index(options_.elf_index, elf_index_entries_);
+  elf_index_entries_.clear();
 }
 
 void LayerApplier::make_directory(const Parent& parent, const std::string& name, std::string_view path,
@@ -314,6 +341,16 @@ void LayerApplier::make_hardlink(const Parent& parent, const std::string& name, 
     return errno_of(::linkat(target_dir.get(), target_name.c_str(), parent.fd, name.c_str(), 0) == 0);
   });
   mark_created(parent.id, name);
+  // The link moved the file's ctime: list it again as it is now.
+  if (!options_.elf_index.empty() && S_ISREG(target_st.st_mode)) reindex_linked_file(parent.fd, name);
+}
+
+void LayerApplier::reindex_linked_file(int dir_fd, const std::string& name) {
+  const UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) throw Error(errno, "open the linked file for the ELF index");
+  std::array<char, 4> head{};
+  read_fully_at(fd.get(), head.data(), head.size(), 0);
+  index_file(fd.get(), head);
 }
 
 void LayerApplier::make_special(const Parent& parent, const std::string& name, const Meta& meta,

@@ -6,12 +6,14 @@
 #include "core/unique_fd.hpp"
 #include "image_store/archive_io.hpp"
 #include "rootfs/apply_input.hpp"
+#include "rootfs/elf_index.hpp"
 
 #include <knast/rootfs.hpp>
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -46,6 +48,8 @@ class LayerApplier {
   void finish();
   /// What was done so far.
   const ApplyReport& report() const noexcept { return report_; }
+  /// Appends the files written since the last call to ApplyOptions::elf_index (if set).
+  void flush_elf_index();
 
  private:
   /// The metadata of an entry, checked.
@@ -92,6 +96,13 @@ class LayerApplier {
   void make_special(const Parent& parent, const std::string& name, const Meta& meta, archive_entry* entry);
   void update_root(const Meta& meta, archive_entry* entry);
 
+  /// Copies the bytes of a block at @p offset that fall in the first four of the file.
+  static void keep_head(std::array<char, 4>& head, const void* block, std::size_t size, std::uint64_t offset);
+  /// Lists the finished file @p fd for the ELF index.
+  void index_file(int fd, const std::array<char, 4>& head);
+  /// Lists again, for the ELF index, a file a hardlink was just made to (as @p name).
+  void reindex_linked_file(int dir_fd, const std::string& name);
+
   void set_owner_at(int dir_fd, const std::string& name, const Meta& meta);
   /// Sets the entry's extended attributes with @p set (key, value → 0 or an errno);
   /// refusals are counted and warned about, not fatal.
@@ -114,6 +125,7 @@ class LayerApplier {
   bool parent_valid_ = false;
 
   std::unordered_set<std::string> created_;
+  std::vector<ElfIndexEntry> elf_index_entries_;
   std::vector<DirFixup> fixups_;
 };
 

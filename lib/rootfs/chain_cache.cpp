@@ -2,6 +2,8 @@
 
 #include "core/text.hpp"
 #include "image_store/posix_io.hpp"
+#include "image_store/store_files.hpp"
+#include "platform/file_clone.hpp"
 #include "rootfs/apply_layer.hpp"
 #include "rootfs/tree_walk.hpp"
 
@@ -55,6 +57,7 @@ std::optional<ChainInfo> read_chain(const RootfsPaths& paths, const Digest& chai
     info.size = j.at("size").get<std::uint64_t>();
     info.created = j.at("created").get<std::string>();
     info.path = paths.chain_tree(chain_id);
+    if (lstat_if_exists(paths.chain_elf_index(chain_id))) info.elf_index = paths.chain_elf_index(chain_id);
     return info;
   } catch (const std::exception&) {
     return std::nullopt;  // damaged: not a usable chain (prune removes it)
@@ -147,9 +150,25 @@ void ChainUnpack::start_build() {
   build.dir = paths_.tmp() / build.name;
   build_ = build;
   driver_.make_chain_tree(*build_, parent);
+  if (parent) inherit_elf_index(*parent);
   next_ = k;
   if (progress_)
     for (std::size_t i = 0; i < k; ++i) progress_(i, layers_.size(), diff_ids_[i], true);
+}
+
+// The parent's entries stay true for the files its tree passed on unchanged where the
+// driver keeps their identities (a ZFS clone); after a copy they match nothing and
+// only cost their bytes.
+void ChainUnpack::inherit_elf_index(const Digest& parent) {
+  const std::filesystem::path parent_index = paths_.chain_elf_index(parent);
+  const UniqueFd from = open_if_exists(parent_index, O_RDONLY | O_NOFOLLOW);
+  if (!from) return;
+  struct stat st{};
+  if (::fstat(from.get(), &st) != 0) throw Error(errno, "unpack: stat " + parent_index.string());
+  const UniqueFd to = open_file(build_->elf_index(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+  in_context("unpack: copy " + parent_index.string(), [&] {
+    platform::clone_file_contents(from.get(), to.get(), static_cast<std::uint64_t>(st.st_size));
+  });
 }
 
 void ChainUnpack::apply_next(const std::filesystem::path& blob) {
@@ -159,8 +178,10 @@ void ChainUnpack::apply_next(const std::filesystem::path& blob) {
   if (!lstat_if_exists(blob))
     throw Error(ErrorCode::not_found, fmt::format("unpack: layer {} is not in the store: pull the image again",
                                                   layer.digest.string()));
+  ApplyOptions apply = apply_;
+  apply.elf_index = build_->elf_index();
   try {
-    report_ += apply_verified_layer(build_->tree(), blob, layer, diff_ids_[next_], apply_);
+    report_ += apply_verified_layer(build_->tree(), blob, layer, diff_ids_[next_], apply);
   } catch (const Error& e) {
     throw e.with_context(fmt::format("unpack layer {} of {} ({})", next_ + 1, layers_.size(), layer.digest.string()));
   }

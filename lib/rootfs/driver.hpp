@@ -34,6 +34,9 @@ struct RootfsPaths {
   fs::path lock() const { return rootfs / "lock"; }
   fs::path chain_dir(const Digest& chain_id) const { return chains() / chain_id.hex(); }
   fs::path chain_tree(const Digest& chain_id) const { return chain_dir(chain_id) / "tree"; }
+  fs::path chain_elf_index(const Digest& chain_id) const { return chain_dir(chain_id) / elf_index_name; }
+  /// The ELF index's name in a chain's folder, beside tree/ (ApplyOptions::elf_index).
+  static constexpr const char* elf_index_name = "elf-index";
   fs::path container_dir(std::string_view id) const { return containers / std::string(id); }
 };
 
@@ -42,6 +45,7 @@ struct ChainBuild {
   std::string name;  ///< Unique among builds of every process.
   fs::path dir;      ///< tmp/<name>
   fs::path tree() const { return dir / "tree"; }
+  fs::path elf_index() const { return dir / RootfsPaths::elf_index_name; }
 };
 
 /// What containers/<id>/rootfs.json records: everything remove() needs, in any process.

@@ -82,6 +82,48 @@ static void test_apply(void) {
   CHECK(knast_apply_layer(NULL, NULL, layer, NULL, NULL) == KNAST_EINVALID);
 }
 
+/* Version 2 of the apply options: an ELF index that brand_tree() then uses. */
+static void test_elf_index(void) {
+  knast_apply_options opts = KNAST_APPLY_OPTIONS_INIT;
+  knast_brand_options brand = KNAST_BRAND_OPTIONS_INIT;
+  knast_brand_report *report = NULL;
+  char layer[512], root[512], index[512];
+  path_in(layer, sizeof layer, "layer.tar");
+  path_in(root, sizeof root, "indexed");
+  path_in(index, sizeof index, "indexed.elf-index");
+  CHECK(mkdir(root, 0755) == 0);
+  opts.elf_index = index;
+  CHECK(knast_apply_layer(NULL, root, layer, NULL, &opts) == KNAST_OK);
+  CHECK(exists(index));
+
+  brand.operation = KNAST_BRAND_SCAN;
+  brand.elf_index = index;
+  CHECK(knast_brand_tree(&report, root, &brand) == KNAST_OK);
+  CHECK(knast_brand_report_count(report, KNAST_BRAND_SCANNED) == 2);
+  CHECK(knast_brand_report_count(report, KNAST_BRAND_KNOWN_NOT_ELF) == 2); /* bin/hello, etc/motd: text */
+  knast_brand_report_free(report);
+  brand.elf_index = layer; /* not an index */
+  CHECK(knast_brand_tree(&report, root, &brand) == KNAST_EINVALID);
+  CHECK(report == NULL);
+}
+
+/* A caller built against version 1 passes the shorter struct: still accepted. */
+static void test_apply_options_v1(void) {
+  struct apply_options_v1 {
+    unsigned int version;
+    uint64_t max_bytes;
+    uint64_t max_entries;
+    int allow_devices;
+    int owners;
+    int no_xattrs;
+  } v1 = {1, UINT64_C(68719476736), 10000000, 0, -1, 0};
+  char layer[512], root[512];
+  path_in(layer, sizeof layer, "layer.tar");
+  path_in(root, sizeof root, "applied-v1");
+  CHECK(mkdir(root, 0755) == 0);
+  CHECK(knast_apply_layer(NULL, root, layer, NULL, (const knast_apply_options *)&v1) == KNAST_OK);
+}
+
 static void test_chain_id(void) {
   const char *one[] = {"sha256:0000000000000000000000000000000000000000000000000000000000000000"};
   char *id = NULL;
@@ -117,6 +159,7 @@ static void test_cache(void) {
   CHECK(knast_rootfs_unpack(&chain, NULL, rootfs, store, "hello:1", NULL) == KNAST_OK);
   CHECK(knast_rootfs_list(&json, rootfs) == KNAST_OK);
   CHECK(json != NULL && strstr(json, chain) != NULL);
+  CHECK(json != NULL && strstr(json, "/elf-index\"") != NULL); /* each chain keeps an ELF index */
   knast_string_free(json);
 
   CHECK(knast_rootfs_create(&root, rootfs, chain, "c1", NULL) == KNAST_OK);
@@ -155,6 +198,8 @@ int main(void) {
   if (make_scratch_dir(dir, sizeof dir, "rootfs") != 0) return 2;
   test_options();
   test_apply();
+  test_elf_index();
+  test_apply_options_v1();
   test_chain_id();
   test_cache();
   status = REPORT();

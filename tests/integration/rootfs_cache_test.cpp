@@ -3,6 +3,8 @@
 // removes only chains no container uses.
 #include "rootfs_snap_support.hpp"
 
+#include <knast/linuxulator.hpp>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +19,7 @@ using knast::Digest;
 using knast::Error;
 using knast::Rootfs;
 using knast::StateLayout;
+using store_test::slurp;
 
 class RootfsCache : public ::testing::Test {
  protected:
@@ -104,6 +107,34 @@ TEST_F(RootfsCache, TheLongestCachedPrefixIsReused) {
   EXPECT_EQ(tree(fresh.unpack(store, image).chain.path), tree(full.chain.path));
   // The prefix's tree was copied, not changed.
   EXPECT_EQ(tree(base.chain.path).count("srv/data.txt"), 0u);
+}
+
+// Each chain lists the files its layers wrote (its ELF index), and a chain built on a
+// cached prefix starts from the prefix's list. brand_tree() with the index of a chain
+// built from scratch opens none of its (text) files.
+TEST_F(RootfsCache, EachChainKeepsAnElfIndexThatBrandUses) {
+  auto layers = three_layers();
+  put_image(store, "test/base:1", {layers[0], layers[1]});
+  put_image(store, "test/full:1", layers);
+  Rootfs rootfs = Rootfs::open(layout);
+  const auto base = rootfs.unpack(store, "test/base:1").chain;
+  const auto full = rootfs.unpack(store, "test/full:1").chain;
+  EXPECT_EQ(base.elf_index, layout.rootfs() / "sha256" / base.chain_id.hex() / "elf-index");
+  ASSERT_TRUE(fs::exists(base.elf_index));
+  ASSERT_TRUE(fs::exists(full.elf_index));
+  const std::string base_index = slurp(base.elf_index);
+  EXPECT_EQ(slurp(full.elf_index).substr(0, base_index.size()), base_index);
+  EXPECT_GT(fs::file_size(full.elf_index), base_index.size());
+  EXPECT_EQ(rootfs.find(full.chain_id)->elf_index, full.elf_index);
+
+  knast::BrandOptions scan;
+  scan.mode = knast::BrandMode::all;
+  scan.operation = knast::BrandOperation::scan;
+  scan.elf_index = base.elf_index;
+  const auto report = knast::brand_tree(base.path, scan);
+  EXPECT_GT(report.scanned, 0u);
+  EXPECT_EQ(report.known_not_elf, report.scanned);
+  EXPECT_EQ(report.elf, 0u);
 }
 
 TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {

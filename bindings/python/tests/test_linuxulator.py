@@ -4,6 +4,7 @@ plan (equal to the golden file), preparing a root."""
 import os
 import shutil
 import subprocess
+import tarfile
 
 import pytest
 
@@ -106,6 +107,26 @@ def test_brand_scan_undo(tree):
         knast.brand_tree(tree, undo=True)
     with pytest.raises(knast.InvalidArgumentError):
         knast.brand_tree(tree, "Linux")
+
+
+def test_brand_with_the_elf_index_of_an_unpacked_tree(tree, tmp_path):
+    (tree / "motd").write_text("welcome\n")
+    layer = tmp_path / "layer.tar"
+    with tarfile.open(layer, "w") as t:
+        t.add(tree, arcname=".")
+    root, index = tmp_path / "unpacked", tmp_path / "unpacked.elf-index"
+    root.mkdir()
+    knast.apply_layer(str(root), str(layer), knast.ApplyOptions(elf_index=str(index)))
+
+    report = knast.brand_tree(root, "all", scan=True, kernel=FREEBSD_DEFAULTS, elf_index=index)
+    assert (report.scanned, report.known_not_elf, report.elf) == (3, 1, 2)
+
+    # A file swapped for an ELF binary after the unpack is not the one the index saw.
+    os.remove(root / "motd")
+    shutil.copy("/bin/ls", root / "motd")
+    report = knast.brand_tree(root, "all", kernel=FREEBSD_DEFAULTS, elf_index=index)
+    assert (report.known_not_elf, report.branded) == (0, 3)
+    assert osabi(root / "motd") == 3
 
 
 def test_prepare_root_and_preflight(tmp_path):

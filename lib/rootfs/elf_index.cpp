@@ -1,0 +1,99 @@
+#include "rootfs/elf_index.hpp"
+
+#include "image_store/posix_io.hpp"
+
+#include <knast/error.hpp>
+
+#include <fcntl.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace knast {
+inline namespace v0 {
+namespace detail {
+namespace {
+
+constexpr std::string_view header = "knast-elf-index 1\n";
+constexpr std::uint64_t elf_flag = 1;
+// An index lists at most every file of a tree; this bounds what a load reads (4.7
+// million files).
+constexpr std::size_t max_index_bytes = std::size_t{256} << 20;
+
+}  // namespace
+
+static_assert(sizeof(ElfIndex::Record) == 7 * sizeof(std::uint64_t), "no padding in an index record");
+
+FileIdentity identity_of(const struct stat& st) noexcept {
+  return {static_cast<std::uint64_t>(st.st_ino),   static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_ctim.tv_sec), static_cast<std::int64_t>(st.st_ctim.tv_nsec),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec), static_cast<std::int64_t>(st.st_mtim.tv_nsec)};
+}
+
+void append_elf_index(const std::filesystem::path& path, std::span<const ElfIndexEntry> entries) {
+  if (entries.empty()) return;
+  UniqueFd fd = open_file(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) throw Error(errno, "stat ELF index " + path.string());
+  std::string bytes;
+  bytes.reserve(header.size() + entries.size() * sizeof(ElfIndex::Record));
+  if (st.st_size == 0) bytes += header;
+  for (const auto& entry : entries) {
+    const ElfIndex::Record record{entry.file, entry.elf ? elf_flag : 0};
+    bytes.append(reinterpret_cast<const char*>(&record), sizeof record);
+  }
+  write_all(fd, bytes.data(), bytes.size(), path);
+}
+
+ElfIndex ElfIndex::load(const std::filesystem::path& path) {
+  UniqueFd fd = open_if_exists(path, O_RDONLY | O_NOFOLLOW);
+  if (!fd) throw Error(ErrorCode::not_found, "no ELF index at " + path.string());
+  const std::string bytes = read_all(fd, max_index_bytes, path);
+  if (!std::string_view(bytes).starts_with(header))
+    throw Error(ErrorCode::invalid_argument, path.string() + " is not an ELF index (it does not start with \"" +
+                                                 std::string(header.substr(0, header.size() - 1)) + "\")");
+  ElfIndex index;
+  index.records_.resize((bytes.size() - header.size()) / sizeof(Record));  // a torn tail is dropped
+  std::memcpy(index.records_.data(), bytes.data() + header.size(), index.records_.size() * sizeof(Record));
+  if (index.records_.empty()) return index;
+  // At most half full, so probes stay short.
+  std::size_t capacity = 16;
+  while (capacity < 2 * index.records_.size()) capacity *= 2;
+  index.slots_.assign(capacity, 0);
+  for (std::uint32_t number = 0; number < index.records_.size(); ++number) {
+    const FileIdentity& id = index.records_[number].file;
+    for (std::size_t slot = hash(id) & (capacity - 1);; slot = (slot + 1) & (capacity - 1)) {
+      if (index.slots_[slot] == 0) {
+        index.slots_[slot] = number + 1;
+        break;
+      }
+      if (index.records_[index.slots_[slot] - 1].file == id) break;  // listed twice: one is enough
+    }
+  }
+  return index;
+}
+
+std::optional<bool> ElfIndex::starts_as_elf(const struct stat& st) const {
+  if (!S_ISREG(st.st_mode) || empty()) return std::nullopt;
+  const FileIdentity id = identity_of(st);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = hash(id) & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
+    const Record& r = records_[slots_[slot] - 1];
+    if (r.file == id) return (r.flags & elf_flag) != 0;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t ElfIndex::hash(const FileIdentity& id) noexcept {
+  // Inode numbers are unique within the tree at any moment; ctime separates their reuse.
+  // splitmix64's finaliser spreads the mostly sequential inode numbers over the table.
+  std::uint64_t x = id.inode ^ (static_cast<std::uint64_t>(id.ctime_nsec) << 21) ^ static_cast<std::uint64_t>(id.ctime_sec);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace knast

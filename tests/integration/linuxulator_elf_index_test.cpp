@@ -1,0 +1,194 @@
+// brand_tree() with the ELF index apply_layer() wrote: the same result as without it,
+// fewer files opened, and never a missed file — a file changed or replaced after the
+// unpack is opened as if there were no index. Also the walk's split of large directories.
+#include "image_store_test_support.hpp"
+
+#include "linuxulator/tree_walk.hpp"
+#include "rootfs/elf_index.hpp"
+
+#include <knast/error.hpp>
+#include <knast/linuxulator.hpp>
+#include <knast/rootfs.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <set>
+
+namespace {
+
+namespace fs = std::filesystem;
+using knast::BrandMode;
+using knast::BrandOperation;
+using knast::BrandOptions;
+using knast::BrandReport;
+using store_test::slurp;
+using store_test::TempDir;
+
+int osabi(const fs::path& file) {
+  const std::string bytes = slurp(file);
+  return bytes.size() > 7 ? static_cast<unsigned char>(bytes[7]) : -1;
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+BrandOptions brand_all(const fs::path& index = {}) {
+  BrandOptions o;
+  o.mode = BrandMode::all;
+  o.kernel = knast::KernelFacts{-1, -1};  // a FreeBSD kernel with its defaults
+  o.elf_index = index;
+  return o;
+}
+
+// A small image tree (two ELF binaries, a shared library, text files, a symlink) packed
+// as one layer, unpacked twice: with an ELF index and without.
+class ElfIndexBrand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path source = dir_ / "source";
+    fs::create_directories(source / "bin");
+    fs::copy_file("/bin/busybox", source / "bin/busybox");
+    fs::copy_file("/bin/ls", source / "bin/ls");
+    write_file(source / "etc/profile", "export PATH=/bin\n");
+    write_file(source / "etc/motd", "welcome\n");
+    write_file(source / "empty", "");
+    fs::create_symlink("busybox", source / "bin/sh");
+    layer_ = dir_ / "layer.tar";
+    ASSERT_EQ(std::system(("tar -C " + source.string() + " -cf " + layer_.string() + " .").c_str()), 0);
+    indexed_ = unpack("indexed", index_ = dir_ / "indexed.elf-index");
+    plain_ = unpack("plain", {});
+  }
+
+  fs::path unpack(const std::string& name, const fs::path& index) {
+    const fs::path root = dir_ / name;
+    fs::create_directories(root);
+    knast::ApplyOptions options;
+    options.elf_index = index;
+    knast::apply_layer(root, layer_, options);
+    return root;
+  }
+
+  TempDir dir_;
+  fs::path layer_, index_, indexed_, plain_;
+};
+
+TEST_F(ElfIndexBrand, BrandsAsWithoutTheIndexOpeningOnlyTheElfFiles) {
+  const BrandReport with = knast::brand_tree(indexed_, brand_all(index_));
+  const BrandReport without = knast::brand_tree(plain_, brand_all());
+  EXPECT_EQ(with.known_not_elf, 3u);  // profile, motd, empty
+  EXPECT_EQ(without.known_not_elf, 0u);
+  EXPECT_EQ(with.scanned, without.scanned);
+  EXPECT_EQ(with.elf, without.elf);
+  EXPECT_EQ(with.branded, without.branded);
+  EXPECT_EQ(with.branded, 1u) << "bin/ls (busybox is GNU-branded already)";
+  EXPECT_EQ(osabi(indexed_ / "bin/ls"), 3);
+  EXPECT_EQ(slurp(indexed_ / "etc/motd"), "welcome\n");
+  // Undo needs no index: the record has the bytes.
+  BrandOptions undo = brand_all();
+  undo.operation = BrandOperation::undo;
+  EXPECT_EQ(knast::brand_tree(indexed_, undo).restored, 1u);
+  EXPECT_EQ(osabi(indexed_ / "bin/ls"), 0);
+}
+
+TEST_F(ElfIndexBrand, AFileReplacedOrRewrittenSinceTheUnpackIsOpened) {
+  // Replaced: another inode.
+  fs::remove(indexed_ / "etc/profile");
+  fs::copy_file("/bin/ls", indexed_ / "etc/profile");
+  // Rewritten in place, to the same size as before: same inode, new ctime.
+  const std::string ls = slurp("/bin/ls");
+  {
+    std::fstream f(indexed_ / "etc/motd", std::ios::in | std::ios::out | std::ios::binary);
+    f.write(ls.data(), 8);
+  }
+  ASSERT_EQ(fs::file_size(indexed_ / "etc/motd"), 8u);
+  const BrandReport r = knast::brand_tree(indexed_, brand_all(index_));
+  EXPECT_EQ(r.known_not_elf, 1u) << "only empty is unchanged";
+  EXPECT_EQ(osabi(indexed_ / "etc/profile"), 3);
+  EXPECT_TRUE(r.skips.size() == 1 && r.skips[0].path == "etc/motd") << "8 bytes of ELF magic: malformed, reported";
+}
+
+TEST_F(ElfIndexBrand, AnIndexOfAnotherTreeOnlySavesNothing) {
+  const BrandReport r = knast::brand_tree(plain_, brand_all(index_));
+  EXPECT_EQ(r.known_not_elf, 0u);
+  EXPECT_EQ(r.branded, 1u);
+}
+
+TEST_F(ElfIndexBrand, AMissingOrForeignIndexIsAClearErrorAndATornOneIsUsed) {
+  auto brand_error = [&](const fs::path& index) {
+    try {
+      knast::brand_tree(indexed_, brand_all(index));
+    } catch (const knast::Error& e) {
+      return std::pair(e.kind(), std::string(e.what()));
+    }
+    return std::pair(knast::ErrorCode::ok, std::string());
+  };
+  EXPECT_EQ(brand_error(dir_ / "missing").first, knast::ErrorCode::not_found);
+  const auto [kind, message] = brand_error(layer_);
+  EXPECT_EQ(kind, knast::ErrorCode::invalid_argument);
+  EXPECT_NE(message.find("is not an ELF index"), std::string::npos) << message;
+  EXPECT_EQ(osabi(indexed_ / "bin/ls"), 0) << "nothing written after a refused index";
+
+  // An apply killed in the middle of an append leaves a torn last record: dropped.
+  const std::string whole = slurp(index_);
+  std::ofstream(index_, std::ios::binary | std::ios::trunc) << whole.substr(0, whole.size() - 5);
+  const BrandReport r = knast::brand_tree(indexed_, brand_all(index_));
+  EXPECT_EQ(r.branded, 1u);
+  EXPECT_LE(r.known_not_elf, 3u);
+}
+
+TEST(ElfIndex, RecordsWhatStatShowsAndMissesAnythingElse) {
+  TempDir dir;
+  const fs::path file = dir / "file", index = dir / "index";
+  write_file(file, "text");
+  struct stat st{};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  knast::detail::ElfIndexEntry entries[] = {{knast::detail::identity_of(st), false}};
+  knast::detail::append_elf_index(index, entries);
+  knast::detail::append_elf_index(index, entries);  // listed twice: harmless
+  const auto loaded = knast::detail::ElfIndex::load(index);
+  EXPECT_EQ(loaded.starts_as_elf(st), std::optional<bool>(false));
+  struct stat touched = st;
+  touched.st_ctim.tv_nsec ^= 1;
+  EXPECT_EQ(loaded.starts_as_elf(touched), std::nullopt);
+  struct stat directory = st;
+  directory.st_mode = S_IFDIR | 0755;
+  EXPECT_EQ(loaded.starts_as_elf(directory), std::nullopt);
+  EXPECT_TRUE(knast::detail::ElfIndex().empty());
+  EXPECT_EQ(slurp(index).substr(0, 18), "knast-elf-index 1\n");
+}
+
+// A directory of more files than one visit takes is split across visits; every file
+// is seen exactly once.
+TEST(TreeWalk, ALargeDirectoryIsVisitedInPartsEachFileOnce) {
+  TempDir dir;
+  constexpr int count = 1000;
+  for (int i = 0; i < count; ++i) write_file(dir / "big" / ("f" + std::to_string(i)), "");
+  write_file(dir / "small/one", "");
+  const int root = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(root, 0);
+  std::mutex mutex;
+  std::multiset<std::string> seen;
+  std::atomic<int> visits{0};
+  knast::detail::walk_tree(
+      root, 3,
+      [&](int, const std::string& rel, const std::vector<std::string>& files) {
+        ++visits;
+        std::lock_guard lock(mutex);
+        for (const auto& name : files) seen.insert(knast::detail::join_relative(rel, name));
+      },
+      [](const std::string& rel, const std::string& why) { ADD_FAILURE() << rel << ": " << why; });
+  ::close(root);
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(count + 1));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size());
+  EXPECT_GE(visits.load(), 4 + 1) << "1000 files in parts of at most 256, and small/";
+}
+
+}  // namespace
