@@ -1,10 +1,16 @@
 // The knast side of bench/brand, timed in-process:
-//   brandtree brand DIR MODE   knast::brand_tree (auto, all or none); prints seconds and counts
+//   brandtree unpack TAR DIR INDEX
+//                              knast::apply_layer of TAR onto DIR, keeping the ELF index
+//                              INDEX (as Rootfs::unpack does for each chain); prints seconds
+//   brandtree brand DIR MODE [INDEX]
+//                              knast::brand_tree (auto, all or none), with the ELF index
+//                              INDEX if given; prints seconds and counts
 //   brandtree statwalk DIR     the floor: the same parallel walk, fstatat on every file and
 //                              nothing else; prints seconds and the number of files
 #include "linuxulator/tree_walk.hpp"
 
 #include <knast/linuxulator.hpp>
+#include <knast/rootfs.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,16 +29,27 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-int brand(const char* dir, const char* mode) {
+int unpack(const char* tar, const char* dir, const char* index) {
+  knast::ApplyOptions options;
+  options.elf_index = index;
+  const auto start = std::chrono::steady_clock::now();
+  const knast::ApplyReport r = knast::apply_layer(dir, tar, options);
+  std::printf("%.4f entries=%llu\n", seconds_since(start), static_cast<unsigned long long>(r.entries));
+  return 0;
+}
+
+int brand(const char* dir, const char* mode, const char* index) {
   knast::BrandOptions options;
   options.mode = knast::parse_brand_mode(mode);
   options.kernel = knast::KernelFacts{-1, -1};
+  if (index != nullptr) options.elf_index = index;
   const auto start = std::chrono::steady_clock::now();
   const knast::BrandReport r = knast::brand_tree(dir, options);
   const double s = seconds_since(start);
-  std::printf("%.4f scanned=%llu elf=%llu branded=%llu skipped=%llu\n", s, static_cast<unsigned long long>(r.scanned),
-              static_cast<unsigned long long>(r.elf), static_cast<unsigned long long>(r.branded),
-              static_cast<unsigned long long>(r.skipped));
+  std::printf("%.4f scanned=%llu elf=%llu branded=%llu skipped=%llu known_not_elf=%llu\n", s,
+              static_cast<unsigned long long>(r.scanned), static_cast<unsigned long long>(r.elf),
+              static_cast<unsigned long long>(r.branded), static_cast<unsigned long long>(r.skipped),
+              static_cast<unsigned long long>(r.known_not_elf));
   return 0;
 }
 
@@ -59,8 +76,10 @@ int statwalk(const char* dir) {
 
 int main(int argc, char** argv) {
   const std::string command = argc > 1 ? argv[1] : "";
-  if (command == "brand" && argc == 4) return brand(argv[2], argv[3]);
+  if (command == "unpack" && argc == 5) return unpack(argv[2], argv[3], argv[4]);
+  if (command == "brand" && (argc == 4 || argc == 5)) return brand(argv[2], argv[3], argc == 5 ? argv[4] : nullptr);
   if (command == "statwalk" && argc == 3) return statwalk(argv[2]);
-  std::fprintf(stderr, "usage: brandtree brand DIR auto|all|none | brandtree statwalk DIR\n");
+  std::fprintf(stderr, "usage: brandtree unpack TAR DIR INDEX | brandtree brand DIR auto|all|none [INDEX] | "
+                       "brandtree statwalk DIR\n");
   return 2;
 }
