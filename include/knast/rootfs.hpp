@@ -157,9 +157,10 @@ struct KNAST_API ChainInfo {
   Digest chain_id = Digest::of(std::string_view{});  ///< The chain's ID.
   std::vector<Digest> diff_ids;                       ///< Its layers, bottom first.
   std::filesystem::path path;                         ///< Its root tree (read-only by convention).
-  /// Its ELF index (ApplyOptions::elf_index), for brand_tree() on this tree or on a
-  /// container root that keeps its files' identities (an overlay or a ZFS clone); empty
-  /// for a chain unpacked before knast kept one.
+  /// Its ELF index (ApplyOptions::elf_index): the files its own layers wrote (not those
+  /// copied from a cached prefix), for brand_tree() on this tree or on a container root
+  /// that keeps its files' identities (an overlay or a ZFS clone); empty for a chain
+  /// unpacked before knast kept one.
   std::filesystem::path elf_index;
   std::uint64_t size = 0;                             ///< Bytes of file content in it.
   std::string created;                                ///< When it was unpacked (RFC 3339, UTC).

@@ -2,8 +2,6 @@
 
 #include "core/text.hpp"
 #include "image_store/posix_io.hpp"
-#include "image_store/store_files.hpp"
-#include "platform/file_clone.hpp"
 #include "rootfs/apply_layer.hpp"
 #include "rootfs/tree_walk.hpp"
 
@@ -149,26 +147,12 @@ void ChainUnpack::start_build() {
   build.name = unique_name();
   build.dir = paths_.tmp() / build.name;
   build_ = build;
+  // The index lists only the files this build's layers write: every driver copies the
+  // prefix's tree (new inodes, new ctimes), so the prefix's entries would match nothing.
   driver_.make_chain_tree(*build_, parent);
-  if (parent) inherit_elf_index(*parent);
   next_ = k;
   if (progress_)
     for (std::size_t i = 0; i < k; ++i) progress_(i, layers_.size(), diff_ids_[i], true);
-}
-
-// The parent's entries stay true for the files its tree passed on unchanged where the
-// driver keeps their identities (a ZFS clone); after a copy they match nothing and
-// only cost their bytes.
-void ChainUnpack::inherit_elf_index(const Digest& parent) {
-  const std::filesystem::path parent_index = paths_.chain_elf_index(parent);
-  const UniqueFd from = open_if_exists(parent_index, O_RDONLY | O_NOFOLLOW);
-  if (!from) return;
-  struct stat st{};
-  if (::fstat(from.get(), &st) != 0) throw Error(errno, "unpack: stat " + parent_index.string());
-  const UniqueFd to = open_file(build_->elf_index(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-  in_context("unpack: copy " + parent_index.string(), [&] {
-    platform::clone_file_contents(from.get(), to.get(), static_cast<std::uint64_t>(st.st_size));
-  });
 }
 
 void ChainUnpack::apply_next(const std::filesystem::path& blob) {

@@ -69,8 +69,6 @@ class ChainUnpack {
 
  private:
   void start_build();
-  /// Starts the build's ELF index with @p parent's entries.
-  void inherit_elf_index(const Digest& parent);
   RootfsPaths paths_;
   Driver& driver_;
   ApplyOptions apply_;

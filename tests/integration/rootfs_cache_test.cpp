@@ -19,7 +19,6 @@ using knast::Digest;
 using knast::Error;
 using knast::Rootfs;
 using knast::StateLayout;
-using store_test::slurp;
 
 class RootfsCache : public ::testing::Test {
  protected:
@@ -109,9 +108,9 @@ TEST_F(RootfsCache, TheLongestCachedPrefixIsReused) {
   EXPECT_EQ(tree(base.chain.path).count("srv/data.txt"), 0u);
 }
 
-// Each chain lists the files its layers wrote (its ELF index), and a chain built on a
-// cached prefix starts from the prefix's list. brand_tree() with the index of a chain
-// built from scratch opens none of its (text) files.
+// Each chain lists the files its own layers wrote (its ELF index). brand_tree() with the
+// index of a chain built from scratch opens none of its (text) files; a chain built on a
+// cached prefix has copies of the prefix's files, which its index does not know.
 TEST_F(RootfsCache, EachChainKeepsAnElfIndexThatBrandUses) {
   auto layers = three_layers();
   put_image(store, "test/base:1", {layers[0], layers[1]});
@@ -122,19 +121,20 @@ TEST_F(RootfsCache, EachChainKeepsAnElfIndexThatBrandUses) {
   EXPECT_EQ(base.elf_index, layout.rootfs() / "sha256" / base.chain_id.hex() / "elf-index");
   ASSERT_TRUE(fs::exists(base.elf_index));
   ASSERT_TRUE(fs::exists(full.elf_index));
-  const std::string base_index = slurp(base.elf_index);
-  EXPECT_EQ(slurp(full.elf_index).substr(0, base_index.size()), base_index);
-  EXPECT_GT(fs::file_size(full.elf_index), base_index.size());
   EXPECT_EQ(rootfs.find(full.chain_id)->elf_index, full.elf_index);
 
   knast::BrandOptions scan;
   scan.mode = knast::BrandMode::all;
   scan.operation = knast::BrandOperation::scan;
   scan.elf_index = base.elf_index;
-  const auto report = knast::brand_tree(base.path, scan);
-  EXPECT_GT(report.scanned, 0u);
-  EXPECT_EQ(report.known_not_elf, report.scanned);
-  EXPECT_EQ(report.elf, 0u);
+  const auto from_scratch = knast::brand_tree(base.path, scan);
+  EXPECT_GT(from_scratch.scanned, 0u);
+  EXPECT_EQ(from_scratch.known_not_elf, from_scratch.scanned);
+  EXPECT_EQ(from_scratch.elf, 0u);
+  scan.elf_index = full.elf_index;
+  const auto on_a_prefix = knast::brand_tree(full.path, scan);
+  EXPECT_GT(on_a_prefix.known_not_elf, 0u) << "the third layer's files";
+  EXPECT_LT(on_a_prefix.known_not_elf, on_a_prefix.scanned) << "the prefix's files were copied";
 }
 
 TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {
