@@ -111,7 +111,8 @@ knast_status knast_apply_layer(knast_apply_report* report, const char* root, con
   return guard([&] {
     require(root, "root");
     require(layer, "layer");
-    const auto options = apply_options(knast::capi::options_or_default(opts, default_apply_options, apply_option_sizes));
+    const auto options =
+        apply_options(knast::capi::options_or_default(opts, default_apply_options, apply_option_sizes));
     const auto r = knast::apply_layer(root, layer, options, media_type != nullptr ? media_type : "");
     if (report != nullptr) *report = {r.entries, r.bytes, r.whiteouts, r.skipped_devices, r.skipped_xattrs};
   });

@@ -35,7 +35,8 @@ void print_report(const BrandReport& r, const BrandArgs& args) {
   } else {
     std::cout << fmt::format("scanned {}, ELF {} ({} 32-bit), needs brand {}, branded {}, already branded {}, skipped {}\n",
                              r.scanned, r.elf, r.elf32, r.needs_brand, r.branded, r.already_branded, r.skipped);
-    if (r.known_not_elf > 0) std::cout << fmt::format("not opened (the ELF index knows them as not ELF): {}\n", r.known_not_elf);
+    if (r.known_not_elf > 0)
+      std::cout << fmt::format("not opened (the ELF index knows them as not ELF): {}\n", r.known_not_elf);
     if (r.kernel_fallback) std::cout << "kern.elf64.fallback_brand is 3 (Linux): nothing needs branding\n";
   }
   for (const auto& s : r.skips) std::cout << "skipped " << s.path << ": " << s.reason << '\n';

@@ -525,7 +525,7 @@ typedef struct knast_rootfs_options {
   knast_apply_options apply;  /**< Limits and permissions for every layer. */
 } knast_rootfs_options;
 
-/** The current version of ::knast_rootfs_options (2: its @ref apply grew). */
+/** The current version of ::knast_rootfs_options (2: its `apply` member grew). */
 #define KNAST_ROOTFS_OPTIONS_VERSION 2
 /** Default ::knast_rootfs_options. */
 #define KNAST_ROOTFS_OPTIONS_INIT {KNAST_ROOTFS_OPTIONS_VERSION, NULL, NULL, KNAST_APPLY_OPTIONS_INIT}

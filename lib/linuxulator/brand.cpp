@@ -120,7 +120,8 @@ class TreeBrander {
   // unpacked tree (atime <= mtime) relatime would otherwise write every inode, a sixth of
   // the time branding took on ext4 (bench/RESULTS.md, brand).
   static UniqueFd open_to_read(int dirfd, const std::string& name, int access) {
-    return UniqueFd(platform::openat_without_atime(dirfd, name.c_str(), access | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    const int flags = access | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    return UniqueFd(platform::openat_without_atime(dirfd, name.c_str(), flags));
   }
 
   // What the ELF index says of the file, for the price of the stat the walk's floor pays:
@@ -345,7 +346,8 @@ BrandReport brand_tree(const fs::path& root, const BrandOptions& options) {
 
     UniqueFd root_fd = open_root(root);
     const KernelFacts kernel = options.kernel ? *options.kernel : KernelFacts::current();
-    const detail::ElfIndex index = options.elf_index.empty() ? detail::ElfIndex() : detail::ElfIndex::load(options.elf_index);
+    const detail::ElfIndex index =
+        options.elf_index.empty() ? detail::ElfIndex() : detail::ElfIndex::load(options.elf_index);
     detail::BrandRecordWriter writer(record);
     TreeBrander brander(options, kernel, &writer, index);
     detail::walk_tree(

@@ -88,7 +88,8 @@ std::optional<bool> ElfIndex::starts_as_elf(const struct stat& st) const {
 std::uint64_t ElfIndex::hash(const FileIdentity& id) noexcept {
   // Inode numbers are unique within the tree at any moment; ctime separates their reuse.
   // splitmix64's finaliser spreads the mostly sequential inode numbers over the table.
-  std::uint64_t x = id.inode ^ (static_cast<std::uint64_t>(id.ctime_nsec) << 21) ^ static_cast<std::uint64_t>(id.ctime_sec);
+  std::uint64_t x =
+      id.inode ^ (static_cast<std::uint64_t>(id.ctime_nsec) << 21) ^ static_cast<std::uint64_t>(id.ctime_sec);
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);

@@ -78,7 +78,8 @@ class ZfsDriver final : public Driver {
     for (std::size_t i = 2; i < plan.size(); ++i) run(plan[i]);
     make_directory(paths_.chain_dir(chain_id));  // zfs made it when mounting; not if it failed to
     if (lstat_if_exists(build.elf_index())) rename_durably(build.elf_index(), paths_.chain_elf_index(chain_id));
-    rename_durably(build.dir / "chain.json", paths_.chain_dir(chain_id) / "chain.json");  // last: it marks the chain done
+    // chain.json last: it marks the chain done.
+    rename_durably(build.dir / "chain.json", paths_.chain_dir(chain_id) / "chain.json");
     delete_tree(build.dir);  // its tree/ is an empty folder now, the dataset mounted elsewhere
     return true;
   }
