@@ -7,7 +7,7 @@
 // gcc-multilib here), symlinks to outside the tree, truncated and fake ELF files,
 // read-only files and a read-only mount.
 #include "../unit/linuxulator_elf_builder.hpp"
-#include "image_store_test_support.hpp"
+#include "brand_test_support.hpp"
 
 #include <knast/error.hpp>
 #include <knast/linuxulator.hpp>
@@ -25,14 +25,11 @@ namespace fs = std::filesystem;
 using knast::BrandMode;
 using knast::BrandOperation;
 using knast::BrandOptions;
+using brand_test::osabi;
 using knast::BrandReport;
 using store_test::slurp;
 using store_test::TempDir;
 
-int osabi(const fs::path& file) {
-  const std::string bytes = slurp(file);
-  return bytes.size() > 7 ? static_cast<unsigned char>(bytes[7]) : -1;
-}
 
 void set_osabi(const fs::path& file, char value) {
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);

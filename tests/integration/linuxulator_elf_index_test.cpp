@@ -1,7 +1,7 @@
 // brand_tree() with the ELF index apply_layer() wrote: the same result as without it,
 // fewer files opened, and never a missed file — a file changed or replaced after the
 // unpack is opened as if there were no index. Also the walk's split of large directories.
-#include "image_store_test_support.hpp"
+#include "brand_test_support.hpp"
 
 #include "linuxulator/tree_walk.hpp"
 #include "rootfs/elf_index.hpp"
@@ -23,17 +23,12 @@
 namespace {
 
 namespace fs = std::filesystem;
-using knast::BrandMode;
-using knast::BrandOperation;
 using knast::BrandOptions;
+using brand_test::osabi;
 using knast::BrandReport;
 using store_test::slurp;
 using store_test::TempDir;
 
-int osabi(const fs::path& file) {
-  const std::string bytes = slurp(file);
-  return bytes.size() > 7 ? static_cast<unsigned char>(bytes[7]) : -1;
-}
 
 void write_file(const fs::path& path, const std::string& bytes) {
   fs::create_directories(path.parent_path());
@@ -42,7 +37,7 @@ void write_file(const fs::path& path, const std::string& bytes) {
 
 BrandOptions brand_all(const fs::path& index = {}) {
   BrandOptions o;
-  o.mode = BrandMode::all;
+  o.mode = knast::BrandMode::all;
   o.kernel = knast::KernelFacts{-1, -1};  // a FreeBSD kernel with its defaults
   o.elf_index = index;
   return o;
@@ -93,7 +88,7 @@ TEST_F(ElfIndexBrand, BrandsAsWithoutTheIndexOpeningOnlyTheElfFiles) {
   EXPECT_EQ(slurp(indexed_ / "etc/motd"), "welcome\n");
   // Undo needs no index: the record has the bytes.
   BrandOptions undo = brand_all();
-  undo.operation = BrandOperation::undo;
+  undo.operation = knast::BrandOperation::undo;
   EXPECT_EQ(knast::brand_tree(indexed_, undo).restored, 1u);
   EXPECT_EQ(osabi(indexed_ / "bin/ls"), 0);
 }
