@@ -186,6 +186,9 @@ UnpackResult ChainUnpack::finish() {
   info.diff_ids = diff_ids_;
   info.size = tree_content_bytes(build_->tree());
   info.created = detail::now_rfc3339();
+  // The index reaches the disk before the chain is published: brand refuses an index
+  // that a crash left as zeros.
+  if (const UniqueFd index = open_if_exists(build_->elf_index(), O_RDONLY)) sync_file(index, build_->elf_index());
   const auto json_file = build_->dir / "chain.json";
   replace_file(json_file, build_->dir / ".chain.json.tmp", chain_json(info));
   driver_.publish_chain(*build_, info.chain_id);  // false: another process was first, theirs is kept

@@ -50,10 +50,13 @@ ElfIndex ElfIndex::load(const std::filesystem::path& path) {
   UniqueFd fd = open_if_exists(path, O_RDONLY | O_NOFOLLOW);
   if (!fd) throw Error(ErrorCode::not_found, "no ELF index at " + path.string());
   const std::string bytes = read_all(fd, max_index_bytes, path);
+  ElfIndex index;
+  // An apply killed before its first append reached the disk leaves an empty or torn
+  // header: an index with nothing in it yet.
+  if (bytes.size() < header.size() && header.starts_with(bytes)) return index;
   if (!std::string_view(bytes).starts_with(header))
     throw Error(ErrorCode::invalid_argument, path.string() + " is not an ELF index (it does not start with \"" +
                                                  std::string(header.substr(0, header.size() - 1)) + "\")");
-  ElfIndex index;
   index.records_.resize((bytes.size() - header.size()) / sizeof(Record));  // a torn tail is dropped
   std::memcpy(index.records_.data(), bytes.data() + header.size(), index.records_.size() * sizeof(Record));
   if (index.records_.empty()) return index;

@@ -131,6 +131,10 @@ TEST_F(ElfIndexBrand, AMissingOrForeignIndexIsAClearErrorAndATornOneIsUsed) {
   EXPECT_NE(message.find("is not an ELF index"), std::string::npos) << message;
   EXPECT_EQ(osabi(indexed_ / "bin/ls"), 0) << "nothing written after a refused index";
 
+  // An apply killed before its first append reached the disk: an empty index.
+  std::ofstream(dir_ / "empty.elf-index", std::ios::binary) << "knast-elf";
+  EXPECT_EQ(knast::brand_tree(plain_, brand_all(dir_ / "empty.elf-index")).known_not_elf, 0u);
+
   // An apply killed in the middle of an append leaves a torn last record: dropped.
   const std::string whole = slurp(index_);
   std::ofstream(index_, std::ios::binary | std::ios::trunc) << whole.substr(0, whole.size() - 5);
