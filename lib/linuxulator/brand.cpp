@@ -38,8 +38,11 @@ using detail::UniqueFd;
 
 constexpr std::size_t max_reported_skips = 100;
 // Files of one directory whose bytes are written together after one record append; it
-// bounds the descriptors a thread holds.
-constexpr std::size_t write_batch = 128;
+// bounds the descriptors a thread holds. Small, because a process with threads whose
+// descriptor table outgrows its size waits a whole RCU grace period on Linux
+// (expand_fdtable): batches of 128 open files grew the table twice per run and stalled
+// both threads for 10-25 ms each time, a fifth of branding's time (bench/RESULTS.md).
+constexpr std::size_t write_batch = 16;
 constexpr mode_t any_exec = S_IXUSR | S_IXGRP | S_IXOTH;
 constexpr mode_t set_id_bits = S_ISUID | S_ISGID;
 

@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -36,10 +35,19 @@ using DirHandle = std::unique_ptr<DIR, DirCloser>;
 // others idle.
 constexpr std::size_t files_per_visit = 256;
 
-// A directory still to be read, or (files not empty) some of a read directory's files
-// still to be visited. The chunks of one directory share its descriptor.
+// One piece of work, of three kinds:
+//  - a directory to open and read: `name` under `dir` (its parent), reported as `rel`;
+//  - a directory already open (the root): `dir` itself, `name` empty, no files;
+//  - some of a read directory's files to visit: `files` not empty, `dir` the directory.
+// A subdirectory is opened only when it is taken, not when its parent is read, and the
+// work is taken last in, first out (depth first). So the walk holds about one
+// descriptor per level of the path it is in, not one per directory waiting: a process
+// with threads whose descriptor table outgrows its size waits a whole RCU grace period
+// on Linux (expand_fdtable), and a breadth-first walk holding every waiting directory
+// open grew the table to 512 and lost a quarter of its time to it (bench/RESULTS.md).
 struct Task {
   std::shared_ptr<const UniqueFd> dir;
+  std::string name;
   std::string rel;
   std::vector<std::string> files;
 };
@@ -52,7 +60,7 @@ class Walk {
   void push(Task task) {
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(task));
+      stack_.push_back(std::move(task));
     }
     ready_.notify_one();
   }
@@ -71,18 +79,19 @@ class Walk {
       Task task;
       {
         std::unique_lock lock(mutex_);
-        ready_.wait(lock, [this] { return stop_ || !queue_.empty() || busy_ == 0; });
-        if (stop_ || queue_.empty()) {
+        ready_.wait(lock, [this] { return stop_ || !stack_.empty() || busy_ == 0; });
+        if (stop_ || stack_.empty()) {
           ready_.notify_all();  // the walk is over (or failed): wake the others to see it
           return;
         }
-        task = std::move(queue_.front());
-        queue_.pop_front();
+        task = std::move(stack_.back());
+        stack_.pop_back();
         ++busy_;
       }
       try {
-        if (task.files.empty()) read_directory(task);
-        else visit_(task.dir->get(), task.rel, task.files);
+        if (!task.files.empty()) visit_(task.dir->get(), task.rel, task.files);
+        else if (!task.name.empty()) enter(task);
+        else read_directory(task.dir, task.rel);
       } catch (...) {
         std::lock_guard lock(mutex_);
         if (!error_) error_ = std::current_exception();
@@ -96,13 +105,13 @@ class Walk {
     }
   }
 
-  void read_directory(const Task& dir) {
-    // fdopendir takes over its descriptor; give it a duplicate so dir.dir stays usable
-    // (and closed by its owner) for the visitor.
-    UniqueFd for_dir(::fcntl(dir.dir->get(), F_DUPFD_CLOEXEC, 0));
-    if (!for_dir) throw Error(errno, "walk " + shown(dir.rel) + ": dup: " + std::strerror(errno));
+  void read_directory(const std::shared_ptr<const UniqueFd>& dir, const std::string& rel) {
+    // fdopendir takes over its descriptor; give it a duplicate so `dir` stays usable (and
+    // closed by its last owner) for the visitor.
+    UniqueFd for_dir(::fcntl(dir->get(), F_DUPFD_CLOEXEC, 0));
+    if (!for_dir) throw Error(errno, "walk " + shown(rel) + ": dup: " + std::strerror(errno));
     DirHandle handle(::fdopendir(for_dir.get()));
-    if (!handle) throw Error(errno, "walk " + shown(dir.rel) + ": fdopendir: " + std::strerror(errno));
+    if (!handle) throw Error(errno, "walk " + shown(rel) + ": fdopendir: " + std::strerror(errno));
     for_dir.release();
 
     std::vector<std::string> files;
@@ -111,46 +120,47 @@ class Walk {
       const char* name = entry->d_name;
       if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
       unsigned char type = entry->d_type;
-      if (type == DT_UNKNOWN) type = type_by_stat(dir, name);
+      if (type == DT_UNKNOWN) type = type_by_stat(dir->get(), name);
       if (type == DT_REG) files.emplace_back(name);
-      else if (type == DT_DIR) enter(dir, name);
+      else if (type == DT_DIR) push(Task{dir, name, join_relative(rel, name), {}});
       errno = 0;
     }
-    if (errno != 0) throw Error(errno, "walk " + shown(dir.rel) + ": readdir: " + std::strerror(errno));
+    if (errno != 0) throw Error(errno, "walk " + shown(rel) + ": readdir: " + std::strerror(errno));
     handle.reset();
-    // All but the first chunk go to the queue; this thread visits the first.
+    // All but the first chunk go to the stack; this thread visits the first.
     for (std::size_t at = files_per_visit; at < files.size(); at += files_per_visit) {
       const auto end = files.begin() + static_cast<std::ptrdiff_t>(std::min(files.size(), at + files_per_visit));
-      push(Task{dir.dir, dir.rel, std::vector<std::string>(files.begin() + static_cast<std::ptrdiff_t>(at), end)});
+      push(Task{dir, {}, rel, std::vector<std::string>(files.begin() + static_cast<std::ptrdiff_t>(at), end)});
     }
     files.resize(std::min(files.size(), files_per_visit));
-    if (!files.empty()) visit_(dir.dir->get(), dir.rel, files);
+    if (!files.empty()) visit_(dir->get(), rel, files);
   }
 
-  unsigned char type_by_stat(const Task& dir, const char* name) const {
+  static unsigned char type_by_stat(int dir_fd, const char* name) {
     struct stat st{};
-    if (::fstatat(dir.dir->get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
+    if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return DT_UNKNOWN;
     if (S_ISREG(st.st_mode)) return DT_REG;
     if (S_ISDIR(st.st_mode)) return DT_DIR;
     return DT_UNKNOWN;
   }
 
-  void enter(const Task& parent, const char* name) {
-    std::string rel = join_relative(parent.rel, name);
-    UniqueFd fd = open_directory(parent.dir->get(), name);
+  // Opens the subdirectory @p task names and reads it.
+  void enter(Task& task) {
+    UniqueFd fd = open_directory(task.dir->get(), task.name.c_str());
     if (!fd) {
       // Replaced by a symlink (ELOOP; EMLINK on FreeBSD) or a file since readdir: not ours.
       if (errno == ELOOP || errno == EMLINK || errno == ENOTDIR || errno == ENOENT) return;
-      skip_(rel, std::string("cannot open directory: ") + std::strerror(errno));
+      skip_(task.rel, std::string("cannot open directory: ") + std::strerror(errno));
       return;
     }
+    task.dir.reset();  // the parent's descriptor is not needed any more
     struct stat st{};
-    if (::fstat(fd.get(), &st) != 0) throw Error(errno, "walk " + shown(rel) + ": fstat: " + std::strerror(errno));
+    if (::fstat(fd.get(), &st) != 0) throw Error(errno, "walk " + shown(task.rel) + ": fstat: " + std::strerror(errno));
     if (st.st_dev != device_) {
-      skip_(rel, "another file system is mounted here");
+      skip_(task.rel, "another file system is mounted here");
       return;
     }
-    push(Task{std::make_shared<const UniqueFd>(std::move(fd)), std::move(rel), {}});
+    read_directory(std::make_shared<const UniqueFd>(std::move(fd)), task.rel);
   }
 
   // Without an access-time update: listing a directory to look at its files is not a
@@ -167,7 +177,7 @@ class Walk {
   const SkipVisitor& skip_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<Task> queue_;
+  std::vector<Task> stack_;  // taken from the back: depth first (see Task)
   std::size_t busy_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
@@ -185,7 +195,7 @@ void walk_tree(int root_fd, unsigned threads, const DirectoryVisitor& visit, con
   UniqueFd root(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
   if (!root) throw Error(errno, std::string("walk: dup of the root: ") + std::strerror(errno));
   Walk walk(st.st_dev, visit, skip);
-  walk.push(Task{std::make_shared<const UniqueFd>(std::move(root)), "", {}});
+  walk.push(Task{std::make_shared<const UniqueFd>(std::move(root)), {}, {}, {}});
   walk.run(std::max(threads, 1u));
 }
 

@@ -1,7 +1,8 @@
 // A parallel walk over a directory tree that never follows a symlink and never leaves the
-// tree's file system: a few threads take directories from a shared queue, read them
-// (opening subdirectories with openat(O_NOFOLLOW | O_DIRECTORY)) and hand each
-// directory's regular files, by name and with the directory's descriptor, to a visitor.
+// tree's file system: a few threads take directories from a shared stack (depth first,
+// holding few descriptors), read them (opening subdirectories with
+// openat(O_NOFOLLOW | O_DIRECTORY)) and hand each directory's regular files, by name and
+// with the directory's descriptor, to a visitor.
 // POSIX only (fdopendir, openat, fstatat), so it is the same code on Linux and FreeBSD.
 #pragma once
 

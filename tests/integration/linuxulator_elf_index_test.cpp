@@ -190,4 +190,37 @@ TEST(TreeWalk, ALargeDirectoryIsVisitedInPartsEachFileOnce) {
   EXPECT_GE(visits.load(), 4 + 1) << "1000 files in parts of at most 256, and small/";
 }
 
+// The walk opens a directory when it takes it, depth first, so it holds about one
+// descriptor per level it is in: not one per directory waiting. (Holding every waiting
+// directory open grew the descriptor table, and a threaded process waits an RCU grace
+// period each time it grows on Linux.)
+TEST(TreeWalk, HoldsFewDescriptorsHoweverManyDirectoriesWait) {
+  TempDir dir;
+  constexpr int directories = 300;
+  for (int i = 0; i < directories; ++i) write_file(dir / "wide" / ("d" + std::to_string(i)) / "f", "");
+  const int root = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(root, 0);
+  // The lowest free descriptor: how many are open below it, since open takes the lowest.
+  auto lowest_free = [] {
+    const int fd = ::dup(0);
+    ::close(fd);
+    return fd;
+  };
+  const int before = lowest_free();
+  std::atomic<int> highest{before};
+  std::atomic<int> files{0};
+  knast::detail::walk_tree(
+      root, 3,
+      [&](int, const std::string&, const std::vector<std::string>& names) {
+        files += static_cast<int>(names.size());
+        const int now = lowest_free();
+        for (int seen = highest.load(); now > seen && !highest.compare_exchange_weak(seen, now);) {
+        }
+      },
+      [](const std::string& rel, const std::string& why) { ADD_FAILURE() << rel << ": " << why; });
+  ::close(root);
+  EXPECT_EQ(files.load(), directories);
+  EXPECT_LT(highest.load() - before, 32) << "descriptors held while " << directories << " directories waited";
+}
+
 }  // namespace
