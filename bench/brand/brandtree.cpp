@@ -60,10 +60,10 @@ int statwalk(const char* dir) {
   std::atomic<unsigned long long> files{0};
   knast::detail::walk_tree(
       root, std::clamp(std::thread::hardware_concurrency(), 2u, 8u),  // brand_tree's default
-      [&](int dirfd, const std::string&, const std::vector<std::string>& names) {
-        for (const auto& name : names) {
+      [&](int dirfd, const std::string&, const std::vector<knast::detail::WalkFile>& names) {
+        for (const auto& file : names) {
           struct stat st{};
-          if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) ++files;
+          if (::fstatat(dirfd, file.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) ++files;
         }
       },
       [](const std::string&, const std::string&) {});

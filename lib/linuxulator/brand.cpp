@@ -82,10 +82,10 @@ class TreeBrander {
               const detail::ElfIndex& index)
       : options_(options), kernel_(kernel), record_(record), index_(index) {}
 
-  void visit(int dirfd, const std::string& rel_dir, const std::vector<std::string>& names) {
+  void visit(int dirfd, const std::string& rel_dir, const std::vector<detail::WalkFile>& files) {
     Batch batch;
-    for (const auto& name : names) {
-      inspect(dirfd, name, rel_dir, batch);
+    for (const auto& file : files) {
+      inspect(dirfd, file, rel_dir, batch);
       if (batch.writes.size() >= write_batch) write(dirfd, batch);
     }
     write(dirfd, batch);
@@ -136,26 +136,41 @@ class TreeBrander {
     return index_.starts_as_elf(st);
   }
 
-  void inspect(int dirfd, const std::string& name, const std::string& rel_dir, Batch& batch) {
-    const std::optional<bool> indexed = indexed_as_elf(dirfd, name);
+  void inspect(int dirfd, const detail::WalkFile& file, const std::string& rel_dir, Batch& batch) {
+    // A file the index lists as ELF by the inode its directory shows is opened straight
+    // away and looked up by the fstat of its descriptor: most of those are ELF, and this
+    // spares each a stat by name. Any other file is looked up by stat first.
+    const bool listed_as_elf = index_.lists_elf_inode(file.inode);
+    const std::optional<bool> indexed = listed_as_elf ? std::nullopt : indexed_as_elf(dirfd, file.name);
     if (indexed == false) {
       ++batch.counts.scanned;
       ++batch.counts.known_not_elf;
       return;
     }
-    const std::string rel = detail::join_relative(rel_dir, name);  // for reports and the record
+    const std::string& name = file.name;
     // A file the index knows as ELF is opened for writing at once, sparing the write a
     // second open; where that is refused the read-only open below finds out why later.
     UniqueFd fd;
-    if (indexed == true && options_.operation == BrandOperation::brand) fd = open_to_read(dirfd, name, O_RDWR);
+    if ((listed_as_elf || indexed == true) && options_.operation == BrandOperation::brand)
+      fd = open_to_read(dirfd, name, O_RDWR);
     const bool writable = static_cast<bool>(fd);
     if (!fd) fd = open_to_read(dirfd, name, O_RDONLY);
     if (!fd) {
       if (errno == ELOOP || errno == EMLINK || errno == ENOENT) return;  // became a symlink or vanished
-      add_skip(batch, rel, std::string("cannot open: ") + std::strerror(errno));
+      add_skip(batch, detail::join_relative(rel_dir, name), std::string("cannot open: ") + std::strerror(errno));
       return;
     }
     ++batch.counts.scanned;
+    struct stat st{};
+    const bool have_stat = listed_as_elf;
+    if (have_stat) {
+      if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+      if (index_.starts_as_elf(st) == false) {  // an inode reused for a file the index knows
+        ++batch.counts.known_not_elf;
+        return;
+      }
+    }
+    const std::string rel = detail::join_relative(rel_dir, name);  // for reports and the record
     ElfFacts facts;
     try {
       facts = detail::inspect_elf(
@@ -172,8 +187,7 @@ class TreeBrander {
       add_skip(batch, rel, "malformed ELF: " + facts.problem);
       return;
     }
-    struct stat st{};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    if (!have_stat && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))) return;
     ++batch.counts.elf;
     if (facts.bits == 32) ++batch.counts.elf32;
     const std::optional<int> fallback = facts.bits == 64 ? kernel_.elf64_fallback_brand : kernel_.elf32_fallback_brand;
@@ -355,7 +369,7 @@ BrandReport brand_tree(const fs::path& root, const BrandOptions& options) {
     TreeBrander brander(options, kernel, &writer, index);
     detail::walk_tree(
         root_fd.get(), options.threads == 0 ? default_threads() : options.threads,
-        [&](int dirfd, const std::string& rel_dir, const std::vector<std::string>& files) {
+        [&](int dirfd, const std::string& rel_dir, const std::vector<detail::WalkFile>& files) {
           brander.visit(dirfd, rel_dir, files);
         },
         [&](const std::string& rel, const std::string& reason) { brander.skip(rel, reason); });

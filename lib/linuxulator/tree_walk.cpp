@@ -49,7 +49,7 @@ struct Task {
   std::shared_ptr<const UniqueFd> dir;
   std::string name;
   std::string rel;
-  std::vector<std::string> files;
+  std::vector<WalkFile> files;
 };
 
 class Walk {
@@ -114,14 +114,14 @@ class Walk {
     if (!handle) throw Error(errno, "walk " + shown(rel) + ": fdopendir: " + std::strerror(errno));
     for_dir.release();
 
-    std::vector<std::string> files;
+    std::vector<WalkFile> files;
     errno = 0;
     while (const dirent* entry = ::readdir(handle.get())) {
       const char* name = entry->d_name;
       if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
       unsigned char type = entry->d_type;
       if (type == DT_UNKNOWN) type = type_by_stat(dir->get(), name);
-      if (type == DT_REG) files.emplace_back(name);
+      if (type == DT_REG) files.push_back({name, static_cast<std::uint64_t>(entry->d_ino)});
       else if (type == DT_DIR) push(Task{dir, name, join_relative(rel, name), {}});
       errno = 0;
     }
@@ -130,7 +130,7 @@ class Walk {
     // All but the first chunk go to the stack; this thread visits the first.
     for (std::size_t at = files_per_visit; at < files.size(); at += files_per_visit) {
       const auto end = files.begin() + static_cast<std::ptrdiff_t>(std::min(files.size(), at + files_per_visit));
-      push(Task{dir, {}, rel, std::vector<std::string>(files.begin() + static_cast<std::ptrdiff_t>(at), end)});
+      push(Task{dir, {}, rel, std::vector<WalkFile>(files.begin() + static_cast<std::ptrdiff_t>(at), end)});
     }
     files.resize(std::min(files.size(), files_per_visit));
     if (!files.empty()) visit_(dir->get(), rel, files);

@@ -6,6 +6,7 @@
 // POSIX only (fdopendir, openat, fstatat), so it is the same code on Linux and FreeBSD.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -14,13 +15,21 @@ namespace knast {
 inline namespace v0 {
 namespace detail {
 
+/// A regular file as its directory lists it.
+struct WalkFile {
+  std::string name;
+  /// The inode number the listing shows (d_ino): a hint only, since the entry can change
+  /// before the file is opened (and on some file systems differs from what stat shows).
+  std::uint64_t inode = 0;
+};
+
 /// Receives regular files of one directory: @p dirfd (open while the call lasts), the
-/// directory's path relative to the root ("" for the root itself) and the names of some
-/// of its regular files (as readdir reported them; the visitor must open them with
-/// O_NOFOLLOW, since an entry can change between readdir and open). A directory of many
-/// files comes in several calls, each with its share of the names. Called from several
-/// threads at once.
-using DirectoryVisitor = std::function<void(int dirfd, const std::string& rel_dir, const std::vector<std::string>& files)>;
+/// directory's path relative to the root ("" for the root itself) and some of its
+/// regular files (as readdir reported them; the visitor must open them with O_NOFOLLOW,
+/// since an entry can change between readdir and open). A directory of many files comes
+/// in several calls, each with its share of the files. Called from several threads at
+/// once.
+using DirectoryVisitor = std::function<void(int dirfd, const std::string& rel_dir, const std::vector<WalkFile>& files)>;
 /// Receives a path (relative to the root) the walk could not enter, and why.
 using SkipVisitor = std::function<void(const std::string& rel_path, const std::string& reason)>;
 

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -73,8 +74,14 @@ ElfIndex ElfIndex::load(const std::filesystem::path& path) {
       }
       if (index.records_[index.slots_[slot] - 1].file == id) break;  // listed twice: one is enough
     }
+    if ((index.records_[number].flags & elf_flag) != 0) index.elf_inodes_.push_back(id.inode);
   }
+  std::sort(index.elf_inodes_.begin(), index.elf_inodes_.end());
   return index;
+}
+
+bool ElfIndex::lists_elf_inode(std::uint64_t inode) const noexcept {
+  return std::binary_search(elf_inodes_.begin(), elf_inodes_.end(), inode);
 }
 
 std::optional<bool> ElfIndex::starts_as_elf(const struct stat& st) const {

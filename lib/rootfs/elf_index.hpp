@@ -69,6 +69,10 @@ class ElfIndex {
   /// For a regular file @p st that the index saw written and that is unchanged since:
   /// whether its content starts with the ELF magic. Unset for any other file.
   std::optional<bool> starts_as_elf(const struct stat& st) const;
+  /// Whether an entry that says ELF has inode @p inode: a hint, from the inode number a
+  /// directory listing shows, that a file is worth opening before its stat. Only
+  /// starts_as_elf() of the opened file's fstat says what the file is.
+  bool lists_elf_inode(std::uint64_t inode) const noexcept;
   /// Whether the index holds no entries.
   bool empty() const noexcept { return records_.empty(); }
 
@@ -84,6 +88,7 @@ class ElfIndex {
 
   std::vector<Record> records_;
   std::vector<std::uint32_t> slots_;  // record number + 1, or 0 for an empty slot
+  std::vector<std::uint64_t> elf_inodes_;  // sorted: the inodes of the entries that say ELF
 };
 
 }  // namespace detail

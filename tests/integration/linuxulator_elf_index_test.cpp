@@ -110,6 +110,18 @@ TEST_F(ElfIndexBrand, AFileReplacedOrRewrittenSinceTheUnpackIsOpened) {
   EXPECT_TRUE(r.skips.size() == 1 && r.skips[0].path == "etc/motd") << "8 bytes of ELF magic: malformed, reported";
 }
 
+// A file the index lists as ELF is opened by its inode before any stat; the fstat of the
+// descriptor must still match, or the file is read like any other.
+TEST_F(ElfIndexBrand, AnElfFileRewrittenInPlaceIsReadAgain) {
+  { std::ofstream(indexed_ / "bin/ls", std::ios::binary | std::ios::trunc) << "not a program any more\n"; }
+  const BrandReport r = knast::brand_tree(indexed_, brand_all(index_));
+  EXPECT_EQ(r.known_not_elf, 3u);
+  EXPECT_EQ(r.elf, 1u) << "busybox only";
+  EXPECT_EQ(r.branded, 0u);
+  EXPECT_TRUE(r.skips.empty());
+  EXPECT_EQ(slurp(indexed_ / "bin/ls"), "not a program any more\n");
+}
+
 TEST_F(ElfIndexBrand, AnIndexOfAnotherTreeOnlySavesNothing) {
   const BrandReport r = knast::brand_tree(plain_, brand_all(index_));
   EXPECT_EQ(r.known_not_elf, 0u);
@@ -164,6 +176,23 @@ TEST(ElfIndex, RecordsWhatStatShowsAndMissesAnythingElse) {
   EXPECT_EQ(slurp(index).substr(0, 18), "knast-elf-index 1\n");
 }
 
+// The inode hint brand opens files by: only inodes of entries that say ELF.
+TEST(ElfIndex, ListsTheInodesOfItsElfEntries) {
+  TempDir dir;
+  write_file(dir / "program", "\x7f" "ELF");
+  write_file(dir / "text", "text");
+  struct stat program{}, text{};
+  ASSERT_EQ(::stat((dir / "program").c_str(), &program), 0);
+  ASSERT_EQ(::stat((dir / "text").c_str(), &text), 0);
+  const knast::detail::ElfIndexEntry entries[] = {{knast::detail::identity_of(program), true},
+                                                  {knast::detail::identity_of(text), false}};
+  knast::detail::append_elf_index(dir / "index", entries);
+  const auto loaded = knast::detail::ElfIndex::load(dir / "index");
+  EXPECT_TRUE(loaded.lists_elf_inode(program.st_ino));
+  EXPECT_FALSE(loaded.lists_elf_inode(text.st_ino));
+  EXPECT_FALSE(knast::detail::ElfIndex().lists_elf_inode(program.st_ino));
+}
+
 // A directory of more files than one visit takes is split across visits; every file
 // is seen exactly once.
 TEST(TreeWalk, ALargeDirectoryIsVisitedInPartsEachFileOnce) {
@@ -178,10 +207,10 @@ TEST(TreeWalk, ALargeDirectoryIsVisitedInPartsEachFileOnce) {
   std::atomic<int> visits{0};
   knast::detail::walk_tree(
       root, 3,
-      [&](int, const std::string& rel, const std::vector<std::string>& files) {
+      [&](int, const std::string& rel, const std::vector<knast::detail::WalkFile>& files) {
         ++visits;
         std::lock_guard lock(mutex);
-        for (const auto& name : files) seen.insert(knast::detail::join_relative(rel, name));
+        for (const auto& file : files) seen.insert(knast::detail::join_relative(rel, file.name));
       },
       [](const std::string& rel, const std::string& why) { ADD_FAILURE() << rel << ": " << why; });
   ::close(root);
@@ -211,7 +240,7 @@ TEST(TreeWalk, HoldsFewDescriptorsHoweverManyDirectoriesWait) {
   std::atomic<int> files{0};
   knast::detail::walk_tree(
       root, 3,
-      [&](int, const std::string&, const std::vector<std::string>& names) {
+      [&](int, const std::string&, const std::vector<knast::detail::WalkFile>& names) {
         files += static_cast<int>(names.size());
         const int now = lowest_free();
         for (int seen = highest.load(); now > seen && !highest.compare_exchange_weak(seen, now);) {
