@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -50,16 +51,26 @@ void append_elf_index(const std::filesystem::path& path, std::span<const ElfInde
 ElfIndex ElfIndex::load(const std::filesystem::path& path) {
   UniqueFd fd = open_if_exists(path, O_RDONLY | O_NOFOLLOW);
   if (!fd) throw Error(ErrorCode::not_found, "no ELF index at " + path.string());
-  const std::string bytes = read_all(fd, max_index_bytes, path);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) throw Error(errno, "stat the ELF index " + path.string());
+  if (static_cast<std::uint64_t>(st.st_size) > max_index_bytes)
+    throw Error(ErrorCode::limit_exceeded, path.string() + " is larger than an ELF index can be");
+  std::string head(header.size(), '\0');
+  head.resize(read_fully_at(fd.get(), head.data(), head.size(), 0));
   ElfIndex index;
   // An apply killed before its first append reached the disk leaves an empty or torn
   // header: an index with nothing in it yet.
-  if (bytes.size() < header.size() && header.starts_with(bytes)) return index;
-  if (!std::string_view(bytes).starts_with(header))
+  if (head.size() < header.size() && header.starts_with(head)) return index;
+  if (head != header)
     throw Error(ErrorCode::invalid_argument, path.string() + " is not an ELF index (it does not start with \"" +
                                                  std::string(header.substr(0, header.size() - 1)) + "\")");
-  index.records_.resize((bytes.size() - header.size()) / sizeof(Record));  // a torn tail is dropped
-  std::memcpy(index.records_.data(), bytes.data() + header.size(), index.records_.size() * sizeof(Record));
+  // Read straight into the records (a torn tail is dropped): the index is read on every
+  // brand, before its walk can start.
+  const auto body = static_cast<std::size_t>(st.st_size) - header.size();
+  index.records_.resize(body / sizeof(Record));
+  const std::size_t want = index.records_.size() * sizeof(Record);
+  if (read_fully_at(fd.get(), index.records_.data(), want, header.size()) != want)
+    throw Error(ErrorCode::io, path.string() + " shrank while it was read");
   if (index.records_.empty()) return index;
   // At most half full, so probes stay short.
   std::size_t capacity = 16;

@@ -176,6 +176,19 @@ TEST(ElfIndex, RecordsWhatStatShowsAndMissesAnythingElse) {
   EXPECT_EQ(slurp(index).substr(0, 18), "knast-elf-index 1\n");
 }
 
+// An index is read whole before a walk: one larger than any tree's is refused unread.
+TEST(ElfIndex, ATooLargeIndexIsRefused) {
+  TempDir dir;
+  write_file(dir / "index", "knast-elf-index 1\n");
+  fs::resize_file(dir / "index", std::uintmax_t{300} << 20);  // sparse: nothing is written
+  try {
+    knast::detail::ElfIndex::load(dir / "index");
+    ADD_FAILURE() << "a 300 MiB index was loaded";
+  } catch (const knast::Error& e) {
+    EXPECT_EQ(e.kind(), knast::ErrorCode::limit_exceeded) << e.what();
+  }
+}
+
 // The inode hint brand opens files by: only inodes of entries that say ELF.
 TEST(ElfIndex, ListsTheInodesOfItsElfEntries) {
   TempDir dir;
