@@ -88,7 +88,8 @@ nlohmann::json chain_json(const knast::ChainInfo& chain) {
 
 nlohmann::json container_json(const knast::ContainerRootfs& c) {
   return {{"id", c.id}, {"chain_id", c.chain_id.string()}, {"driver", std::string(knast::to_string(c.driver))},
-          {"path", c.path.string()}};
+          {"path", c.path.string()},
+          {"elf_index", c.elf_index.empty() ? nlohmann::json() : nlohmann::json(c.elf_index.string())}};
 }
 
 template <typename Items, typename ToJson>

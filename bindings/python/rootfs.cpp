@@ -93,6 +93,8 @@ void bind_values(py::module_& m) {
       .def_readonly("chain_id", &ContainerRootfs::chain_id)
       .def_readonly("driver", &ContainerRootfs::driver)
       .def_readonly("path", &ContainerRootfs::path)
+      .def_readonly("elf_index", &ContainerRootfs::elf_index,
+                    "The ELF index that describes this root, for brand_tree(elf_index=...); empty: none.")
       .def("__repr__", [](const ContainerRootfs& c) { return "knast.ContainerRootfs('" + c.id + "')"; });
 
   py::class_<PruneReport>(m, "PruneReport", "What prune() removed.")

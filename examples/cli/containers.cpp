@@ -225,9 +225,7 @@ Jail make_container(const Globals& globals, RunFlags& f) {
   try {
     if (decision.branding_needed) {
       BrandOptions brand;
-      // The chain's index still describes a root that shares the chain's files (a ZFS
-      // clone); after a copy it matches nothing and costs only its reading.
-      brand.elf_index = unpacked.chain.elf_index;
+      brand.elf_index = root.elf_index;  // the chain's, or the one its copy was given
       (void)brand_tree(root.path, brand);
     }
     const RunSpec spec = make_run_spec(image.config, root.path, overrides_of(f, id, decision.host.os));

@@ -608,8 +608,9 @@ KNAST_EXTERN knast_status knast_rootfs_create(char **path, knast_rootfs *rootfs,
                                               const char *id, const char *target);
 
 /**
- * The container roots as a JSON array of {"id", "chain_id", "driver", "path"} (free with
- * knast_string_free()).
+ * The container roots as a JSON array of {"id", "chain_id", "driver", "path",
+ * "elf_index"} (free with knast_string_free()). "elf_index" is the ELF index that
+ * describes the root, for knast_brand_options.elf_index (null when there is none).
  */
 KNAST_EXTERN knast_status knast_rootfs_containers(char **json, knast_rootfs *rootfs);
 
@@ -672,8 +673,8 @@ typedef struct knast_brand_options {
   int32_t elf32_fallback_brand; /**< kern.elf32.fallback_brand to assume, or #KNAST_BRAND_FALLBACK_HOST. */
   /**
    * Version 2: the ELF index written when the tree was unpacked (::knast_apply_options
-   * elf_index, a chain's "elf_index"), or NULL: files it shows unchanged and not ELF are
-   * not opened (#KNAST_BRAND_KNOWN_NOT_ELF).
+   * elf_index; a chain's or a container root's "elf_index"), or NULL: files it shows
+   * unchanged and not ELF are not opened (#KNAST_BRAND_KNOWN_NOT_ELF).
    */
   const char *elf_index;
 } knast_brand_options;

@@ -157,10 +157,10 @@ struct KNAST_API ChainInfo {
   Digest chain_id = Digest::of(std::string_view{});  ///< The chain's ID.
   std::vector<Digest> diff_ids;                       ///< Its layers, bottom first.
   std::filesystem::path path;                         ///< Its root tree (read-only by convention).
-  /// Its ELF index (ApplyOptions::elf_index): the files its own layers wrote (not those
-  /// copied from a cached prefix), for brand_tree() on this tree or on a container root
-  /// that keeps its files' identities (an overlay or a ZFS clone); empty for a chain
-  /// unpacked before knast kept one.
+  /// Its ELF index (ApplyOptions::elf_index): the files its layers wrote, and those of a
+  /// cached prefix it was copied from, for brand_tree() on this tree; empty for a chain
+  /// unpacked before knast kept one. A container root has its own
+  /// (ContainerRootfs::elf_index).
   std::filesystem::path elf_index;
   std::uint64_t size = 0;                             ///< Bytes of file content in it.
   std::string created;                                ///< When it was unpacked (RFC 3339, UTC).
@@ -193,6 +193,10 @@ struct KNAST_API ContainerRootfs {
   Digest chain_id = Digest::of(std::string_view{});   ///< The chain it was made from.
   SnapshotDriver driver = SnapshotDriver::directory;  ///< The driver that made it.
   std::filesystem::path path;                         ///< The root the container sees.
+  /// The ELF index that describes this root, for brand_tree(): the chain's, where the
+  /// root keeps the chain's files (an overlay, a ZFS clone), or one written while the
+  /// directory driver copied them; empty when the chain keeps none.
+  std::filesystem::path elf_index;
 };
 
 /// Where create() puts a container's root.

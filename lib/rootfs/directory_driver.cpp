@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -37,7 +38,9 @@ class DirectoryDriver final : public DirectoryChains {
 
   void prepare(const ContainerRecord& record) override {
     try {
-      copy_tree(paths_.chain_tree(record.chain_id), record.path);
+      // Synced: brand refuses an index a crash left zeroed.
+      if (copy_chain_tree(paths_, record.chain_id, record.path, record.elf_index()))
+        sync_file(open_file(record.elf_index(), O_RDONLY), record.elf_index());
     } catch (const Error& e) {
       throw e.with_context(fmt::format("create container {}", record.id));
     }
@@ -52,10 +55,23 @@ class DirectoryDriver final : public DirectoryChains {
 
 }  // namespace
 
+bool copy_chain_tree(const RootfsPaths& paths, const Digest& chain_id, const fs::path& to, const fs::path& index) {
+  const fs::path chain_index = paths.chain_elf_index(chain_id);
+  if (!lstat_if_exists(chain_index)) {
+    copy_tree(paths.chain_tree(chain_id), to);
+    return false;
+  }
+  const ElfIndex loaded = ElfIndex::load(chain_index);
+  const ElfIndexCarry carry{loaded, index};
+  return copy_tree(paths.chain_tree(chain_id), to, &carry).indexed > 0;
+}
+
 void DirectoryChains::make_chain_tree(const ChainBuild& build, const std::optional<Digest>& parent) {
   make_directory(build.dir);
   if (parent) {
-    copy_tree(paths_.chain_tree(*parent), build.tree());
+    // The parent's index comes along, so the chain's lists every file, not only those of
+    // its own layers (which the apply appends).
+    copy_chain_tree(paths_, *parent, build.tree(), build.elf_index());
   } else if (::mkdir(build.tree().c_str(), 0755) != 0) {
     throw Error(errno, "unpack: create " + build.tree().string());
   }

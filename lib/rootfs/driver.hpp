@@ -57,6 +57,9 @@ struct ContainerRecord {
   fs::path path;                ///< The container's root.
   bool path_existed = false;    ///< An empty directory was there before create(): leave one.
   std::string zfs_dataset;      ///< zfs: the parent dataset in use when it was made.
+
+  /// The ELF index of a root that is a copy (the directory driver), beside rootfs.json.
+  fs::path elf_index() const { return dir / RootfsPaths::elf_index_name; }
 };
 
 /// Makes and unmakes the trees of one driver.
@@ -88,6 +91,11 @@ class Driver {
 /// @throws Error unsupported (overlay off Linux, or without overlay in the kernel),
 ///         invalid_argument (zfs without a dataset).
 std::unique_ptr<Driver> make_driver(SnapshotDriver kind, const RootfsPaths& paths, const std::string& zfs_dataset);
+
+/// Copies the tree of the cached chain @p chain_id to @p to (copy_tree). The copy's
+/// files are new inodes, which the chain's ELF index does not match, so the index (when
+/// the chain keeps one) is carried over to @p index, unsynced. @returns whether it was.
+bool copy_chain_tree(const RootfsPaths& paths, const Digest& chain_id, const fs::path& to, const fs::path& index);
 
 /// The chain building, publishing and removal of plain directories, shared by the
 /// directory and overlay drivers (the zfs driver makes datasets instead).

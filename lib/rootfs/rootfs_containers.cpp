@@ -24,8 +24,13 @@ namespace fs = std::filesystem;
 
 detail::RootfsPaths paths_of(const StateLayout& layout) { return {layout.rootfs(), layout.containers()}; }
 
-ContainerRootfs public_view(const detail::ContainerRecord& record) {
-  return ContainerRootfs{record.id, record.chain_id, record.driver, record.path};
+ContainerRootfs public_view(const detail::ContainerRecord& record, const detail::RootfsPaths& paths) {
+  ContainerRootfs root{record.id, record.chain_id, record.driver, record.path, {}};
+  // A copy has its own index; an overlay or a clone shows the chain's files as they are.
+  const fs::path index = record.driver == SnapshotDriver::directory ? record.elf_index()
+                                                                    : paths.chain_elf_index(record.chain_id);
+  if (detail::lstat_if_exists(index)) root.elf_index = index;
+  return root;
 }
 
 /// The root folder create() will use: the default, or the caller's, which must be an
@@ -53,6 +58,7 @@ fs::path choose_root_path(const detail::ContainerRecord& record, const CreateOpt
 /// when nothing else (a runtime's config.json, state.json) is left in it.
 void remove_record_files(const detail::ContainerRecord& record) {
   for (const char* name : {"upper", "work", "rootfs"}) detail::delete_tree(record.dir / name);
+  detail::remove_file(record.elf_index());
   detail::remove_file(record.dir / "rootfs.json");
   if (::rmdir(record.dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
     throw Error(errno, "remove " + record.dir.string());
@@ -99,13 +105,14 @@ ContainerRootfs Rootfs::create(const Digest& chain_id, std::string_view id, cons
       }
       throw;
     }
-    return public_view(record);
+    return public_view(record, paths);
   }();
 }
 
 std::vector<ContainerRootfs> Rootfs::containers() const {
   std::vector<ContainerRootfs> out;
-  for (const auto& record : detail::read_container_records(paths_of(layout_))) out.push_back(public_view(record));
+  const auto paths = paths_of(layout_);
+  for (const auto& record : detail::read_container_records(paths)) out.push_back(public_view(record, paths));
   return out;
 }
 

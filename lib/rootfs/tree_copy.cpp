@@ -36,6 +36,8 @@ struct DirPair {
 
 class TreeCopier {
  public:
+  explicit TreeCopier(const ElfIndexCarry* carry) : carry_(carry) {}
+
   TreeCopyStats copy(const fs::path& from, const fs::path& to) {
     struct stat st {};
     if (::lstat(from.c_str(), &st) != 0) throw Error(errno, "copy tree " + from.string());
@@ -54,6 +56,7 @@ class TreeCopier {
     if (!dst) throw Error(errno, "copy tree: open " + to.string());
     copy_contents({src.get(), dst.get(), from, to});
     finish(dst.get(), to, st, from);
+    flush_index();
     return stats_;
   }
 
@@ -88,6 +91,13 @@ class TreeCopier {
     if (::linkat(AT_FDCWD, it->second.c_str(), to_dir, name.c_str(), 0) != 0)
       throw Error(errno, "copy tree: link " + to_path.string() + " to " + it->second.string());
     ++stats_.entries;
+    if (S_ISREG(st.st_mode) && index_says(st)) {
+      // The link moved the copy's ctime: list it again as it is now.
+      struct stat copy{};
+      if (::fstatat(to_dir, name.c_str(), &copy, AT_SYMLINK_NOFOLLOW) != 0)
+        throw Error(errno, "copy tree: stat " + to_path.string());
+      list_copy(st, copy);
+    }
     return true;
   }
 
@@ -116,6 +126,29 @@ class TreeCopier {
       throw e.with_context("copy tree: " + from_path.string() + " to " + to_path.string());
     }
     finish(dst.get(), to_path, st, from_path);
+    if (index_says(st)) {
+      struct stat copy{};
+      if (::fstat(dst.get(), &copy) != 0) throw Error(errno, "copy tree: stat " + to_path.string());
+      list_copy(st, copy);
+    }
+  }
+
+  // Whether the carried index lists the source file @p st as it is.
+  bool index_says(const struct stat& st) const { return carry_ != nullptr && carry_->from.starts_as_elf(st).has_value(); }
+
+  // Lists the copy @p copy of the source file @p original, with what the index says of it.
+  void list_copy(const struct stat& original, const struct stat& copy) {
+    // Far below any cap, so the list never holds a whole huge tree in memory.
+    constexpr std::size_t flush_every = 8192;
+    index_entries_.push_back({identity_of(copy), *carry_->from.starts_as_elf(original)});
+    ++stats_.indexed;
+    if (index_entries_.size() >= flush_every) flush_index();
+  }
+
+  void flush_index() {
+    if (carry_ == nullptr) return;
+    append_elf_index(carry_->to, index_entries_);
+    index_entries_.clear();
   }
 
   void copy_symlink(const DirPair& dirs, const std::string& name, const struct stat& st, const fs::path& from_path,
@@ -171,13 +204,17 @@ class TreeCopier {
   }
 
   const bool root_ = ::geteuid() == 0;
+  const ElfIndexCarry* carry_;
+  std::vector<ElfIndexEntry> index_entries_;
   TreeCopyStats stats_;
   std::map<std::pair<dev_t, ino_t>, fs::path> first_links_;
 };
 
 }  // namespace
 
-TreeCopyStats copy_tree(const fs::path& from, const fs::path& to) { return TreeCopier().copy(from, to); }
+TreeCopyStats copy_tree(const fs::path& from, const fs::path& to, const ElfIndexCarry* carry) {
+  return TreeCopier(carry).copy(from, to);
+}
 
 }  // namespace detail
 }  // namespace v0

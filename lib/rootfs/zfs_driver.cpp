@@ -6,7 +6,6 @@
 #include "platform/mount.hpp"
 #include "registry/subprocess.hpp"
 #include "rootfs/driver.hpp"
-#include "rootfs/tree_copy.hpp"
 #include "rootfs/tree_remove.hpp"
 #include "rootfs/tree_walk.hpp"
 #include "rootfs/zfs_plan.hpp"
@@ -61,7 +60,7 @@ class ZfsDriver final : public Driver {
     run(zfs_plan_build_chain(dataset_, build.name, build.tree()));
     // A copy, not a clone of the parent: a clone would pin the parent chain (zfs cannot
     // destroy a snapshot with clones), so prune could never remove it.
-    if (parent) copy_tree(paths_.chain_tree(*parent), build.tree());
+    if (parent) copy_chain_tree(paths_, *parent, build.tree(), build.elf_index());
   }
 
   bool publish_chain(const ChainBuild& build, const Digest& chain_id) override {

@@ -169,6 +169,8 @@ static void test_cache(void) {
   CHECK(run("echo changed > %s%s", changed, "") == 0);
   CHECK(knast_rootfs_containers(&json, rootfs) == KNAST_OK);
   CHECK(json != NULL && strstr(json, "\"c1\"") != NULL);
+  /* the copy has an ELF index of its own, beside its record */
+  CHECK(json != NULL && strstr(json, "/c1/elf-index\"") != NULL);
   knast_string_free(json);
   CHECK(knast_rootfs_diff(&layer_digest, &diff_id, rootfs, "c1", diff, KNAST_LAYER_GZIP) == KNAST_OK);
   CHECK(layer_digest != NULL && diff_id != NULL && strcmp(layer_digest, diff_id) != 0);

@@ -5,6 +5,7 @@
 
 #include "linuxulator/tree_walk.hpp"
 #include "rootfs/elf_index.hpp"
+#include "rootfs/tree_copy.hpp"
 
 #include <knast/error.hpp>
 #include <knast/linuxulator.hpp>
@@ -174,6 +175,42 @@ TEST(ElfIndex, RecordsWhatStatShowsAndMissesAnythingElse) {
   EXPECT_EQ(loaded.starts_as_elf(directory), std::nullopt);
   EXPECT_TRUE(knast::detail::ElfIndex().empty());
   EXPECT_EQ(slurp(index).substr(0, 18), "knast-elf-index 1\n");
+}
+
+// A copy has new inodes and ctimes: copy_tree() carries the index over, listing each
+// copied file as the copy stands (a hard link's second name moves the ctime again).
+TEST(ElfIndex, CopyTreeCarriesTheIndexToTheCopy) {
+  TempDir dir;
+  const fs::path source = dir / "source";
+  write_file(source / "bin/prog", "\x7f" "ELF and the rest");
+  write_file(source / "etc/conf", "text");
+  write_file(source / "etc/unlisted", "not in the index");
+  fs::create_hard_link(source / "bin/prog", source / "bin/prog-link");
+  std::vector<knast::detail::ElfIndexEntry> entries;
+  for (const char* name : {"bin/prog", "etc/conf"}) {
+    struct stat st{};
+    ASSERT_EQ(::stat((source / name).c_str(), &st), 0);
+    entries.push_back({knast::detail::identity_of(st), std::string(name) == "bin/prog"});
+  }
+  knast::detail::append_elf_index(dir / "source.idx", entries);
+  const auto from = knast::detail::ElfIndex::load(dir / "source.idx");
+  const knast::detail::ElfIndexCarry carry{from, dir / "copy.idx"};
+  const auto stats = knast::detail::copy_tree(source, dir / "copy", &carry);
+  EXPECT_EQ(stats.indexed, 3u) << "prog, its second name, conf";
+
+  const auto copied = knast::detail::ElfIndex::load(dir / "copy.idx");
+  auto says = [&](const char* name) {
+    struct stat st{};
+    EXPECT_EQ(::stat((dir / "copy" / name).c_str(), &st), 0) << name;
+    return copied.starts_as_elf(st);
+  };
+  EXPECT_EQ(says("bin/prog"), std::optional<bool>(true));
+  EXPECT_EQ(says("bin/prog-link"), std::optional<bool>(true));
+  EXPECT_EQ(says("etc/conf"), std::optional<bool>(false));
+  EXPECT_EQ(says("etc/unlisted"), std::nullopt);
+  struct stat original{};
+  ASSERT_EQ(::stat((source / "etc/conf").c_str(), &original), 0);
+  EXPECT_EQ(copied.starts_as_elf(original), std::nullopt) << "the source's files are not the copy's";
 }
 
 // An index is read whole before a walk: one larger than any tree's is refused unread.

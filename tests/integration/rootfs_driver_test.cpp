@@ -6,6 +6,8 @@
 
 #include "rootfs/tree_remove.hpp"
 
+#include <knast/linuxulator.hpp>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -66,6 +68,14 @@ TEST_P(RootfsDriver, AContainerRootIsTheChainAndItsWritesStayItsOwn) {
   ASSERT_EQ(::lstat(c.path.c_str(), &root), 0);
   ASSERT_EQ(::lstat(chain.path.c_str(), &chain_root), 0);
   EXPECT_EQ(root.st_mode, chain_root.st_mode);
+  // The root's ELF index (below) matches its files as create() left them.
+  knast::BrandOptions scan;
+  scan.mode = knast::BrandMode::all;
+  scan.operation = knast::BrandOperation::scan;
+  scan.elf_index = c.elf_index;
+  const knast::BrandReport scanned = knast::brand_tree(c.path, scan);
+  EXPECT_GT(scanned.known_not_elf, 0u);
+  EXPECT_EQ(scanned.known_not_elf + 1, scanned.scanned) << "all but etc/passwd (see rootfs_cache_test)";
 
   std::ofstream(c.path / "etc" / "hostname") << "changed\n";
   fs::remove(c.path / "bin" / "tool");
@@ -75,6 +85,12 @@ TEST_P(RootfsDriver, AContainerRootIsTheChainAndItsWritesStayItsOwn) {
   const auto listed = rootfs->containers();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].id, "c1");
+  // The ELF index that describes the root: the chain's where the root shows the chain's
+  // files as they are, one of its own for a copy.
+  ASSERT_FALSE(chain.elf_index.empty());
+  if (GetParam() == SnapshotDriver::directory) EXPECT_EQ(c.elf_index, layout.containers() / "c1" / "elf-index");
+  else EXPECT_EQ(c.elf_index, chain.elf_index);
+  EXPECT_EQ(listed[0].elf_index, c.elf_index);
   EXPECT_EQ(rootfs->find(chain.chain_id)->containers, std::vector<std::string>{"c1"});
 }
 

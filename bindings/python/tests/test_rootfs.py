@@ -111,6 +111,10 @@ def test_containers_diff_and_prune(store, rootfs, tmp_path):
     chain = rootfs.unpack(store, "app:1").chain
     container = rootfs.create(chain.chain_id, "web")
     assert container.driver == knast.SnapshotDriver.directory
+    # A copy: its own ELF index, which brand_tree() can use on it.
+    assert container.elf_index.name == "elf-index" and container.elf_index.parent.name == "web"
+    report = knast.brand_tree(container.path, "all", scan=True, elf_index=container.elf_index)
+    assert report.known_not_elf == report.scanned == 2
     (container.path / "etc" / "conf").write_bytes(b"new")
     (container.path / "etc" / "gone").unlink()
     assert [c.id for c in rootfs.containers()] == ["web"]
