@@ -263,12 +263,10 @@ void LayerApplier::keep_head(std::array<char, 4>& head, const void* block, std::
 // After every change the apply makes to the file (content, owner, xattrs, mode, times),
 // so the stat is the one brand_tree() will see if nothing else touches the file.
 void LayerApplier::index_file(int fd, const std::array<char, 4>& head) {
-  // Far below the entry cap, so the list never holds a whole huge layer in memory.
-  constexpr std::size_t flush_every = 8192;
   struct stat st{};
   if (::fstat(fd, &st) != 0) throw Error(errno, "stat the file for the ELF index");
   elf_index_entries_.push_back({identity_of(st), std::memcmp(head.data(), "\x7f" "ELF", 4) == 0});
-  if (elf_index_entries_.size() >= flush_every) flush_elf_index();
+  if (elf_index_entries_.size() >= elf_index_batch) flush_elf_index();
 }
 
 void LayerApplier::flush_elf_index() {

@@ -19,6 +19,7 @@
 
 #include <sys/stat.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -50,6 +51,10 @@ struct ElfIndexEntry {
   FileIdentity file;
   bool elf = false;  ///< Its content starts with "\x7fELF".
 };
+
+/// How many entries a writer of an index gathers before it appends them: one write per
+/// batch, and a list that never holds a whole huge layer or tree in memory.
+inline constexpr std::size_t elf_index_batch = 8192;
 
 /// Appends @p entries to the index at @p path (created with its header when missing) in
 /// one write. @throws Error io.

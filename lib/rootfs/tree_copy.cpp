@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -91,12 +92,12 @@ class TreeCopier {
     if (::linkat(AT_FDCWD, it->second.c_str(), to_dir, name.c_str(), 0) != 0)
       throw Error(errno, "copy tree: link " + to_path.string() + " to " + it->second.string());
     ++stats_.entries;
-    if (S_ISREG(st.st_mode) && index_says(st)) {
+    if (const auto elf = S_ISREG(st.st_mode) ? listed_as(st) : std::nullopt) {
       // The link moved the copy's ctime: list it again as it is now.
       struct stat copy{};
       if (::fstatat(to_dir, name.c_str(), &copy, AT_SYMLINK_NOFOLLOW) != 0)
         throw Error(errno, "copy tree: stat " + to_path.string());
-      list_copy(st, copy);
+      list_copy(copy, *elf);
     }
     return true;
   }
@@ -126,23 +127,24 @@ class TreeCopier {
       throw e.with_context("copy tree: " + from_path.string() + " to " + to_path.string());
     }
     finish(dst.get(), to_path, st, from_path);
-    if (index_says(st)) {
+    if (const auto elf = listed_as(st)) {
       struct stat copy{};
       if (::fstat(dst.get(), &copy) != 0) throw Error(errno, "copy tree: stat " + to_path.string());
-      list_copy(st, copy);
+      list_copy(copy, *elf);
     }
   }
 
-  // Whether the carried index lists the source file @p st as it is.
-  bool index_says(const struct stat& st) const { return carry_ != nullptr && carry_->from.starts_as_elf(st).has_value(); }
+  // What the carried index says of the source file @p st as it is: unset when there is
+  // no index or it does not list the file.
+  std::optional<bool> listed_as(const struct stat& st) const {
+    return carry_ == nullptr ? std::nullopt : carry_->from.starts_as_elf(st);
+  }
 
-  // Lists the copy @p copy of the source file @p original, with what the index says of it.
-  void list_copy(const struct stat& original, const struct stat& copy) {
-    // Far below any cap, so the list never holds a whole huge tree in memory.
-    constexpr std::size_t flush_every = 8192;
-    index_entries_.push_back({identity_of(copy), *carry_->from.starts_as_elf(original)});
+  // Lists the copy @p copy, a file that starts as ELF or not (@p elf).
+  void list_copy(const struct stat& copy, bool elf) {
+    index_entries_.push_back({identity_of(copy), elf});
     ++stats_.indexed;
-    if (index_entries_.size() >= flush_every) flush_index();
+    if (index_entries_.size() >= elf_index_batch) flush_index();
   }
 
   void flush_index() {
