@@ -147,8 +147,8 @@ void ChainUnpack::start_build() {
   build.name = unique_name();
   build.dir = paths_.tmp() / build.name;
   build_ = build;
-  // The index lists only the files this build's layers write: every driver copies the
-  // prefix's tree (new inodes, new ctimes), so the prefix's entries would match nothing.
+  // A driver that copies the prefix's tree (new inodes, new ctimes) carries the prefix's
+  // ELF index over to the build's (copy_chain_tree); the apply appends this build's files.
   driver_.make_chain_tree(*build_, parent);
   next_ = k;
   if (progress_)

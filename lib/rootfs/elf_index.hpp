@@ -10,7 +10,8 @@
 // wrote the file in the same clock tick after apply_layer() took its stat, and checks
 // size and mtime besides (a write in that tick moves the mtime off the layer's value).
 // An entry that matches nothing costs nothing: an index that belongs to another tree, or
-// to a copy of this one (new inodes, new ctimes), only means more files are opened.
+// to a copy of this one (new inodes, new ctimes), only means more files are opened; so
+// copy_tree() carries an index over the copies Rootfs makes.
 //
 // Format: the line "knast-elf-index 1\n", then fixed-size records in the host's byte
 // order (the index is a local cache that never leaves the machine), appended in batches
