@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 
 namespace knast {
 inline namespace v0 {
@@ -61,8 +62,17 @@ bool copy_chain_tree(const RootfsPaths& paths, const Digest& chain_id, const fs:
     copy_tree(paths.chain_tree(chain_id), to);
     return false;
   }
-  const ElfIndex loaded = ElfIndex::load(chain_index);
-  const ElfIndexCarry carry{loaded, index};
+  std::optional<ElfIndex> loaded;
+  try {
+    loaded = ElfIndex::load(chain_index);
+  } catch (const Error& e) {
+    // The index only saves brand some opens: a damaged one must not stop a copy. Without
+    // it the copy's files are simply opened when branded.
+    if (e.kind() != ErrorCode::invalid_argument && e.kind() != ErrorCode::limit_exceeded) throw;
+    copy_tree(paths.chain_tree(chain_id), to);
+    return false;
+  }
+  const ElfIndexCarry carry{*loaded, index};
   return copy_tree(paths.chain_tree(chain_id), to, &carry).indexed > 0;
 }
 

@@ -150,6 +150,20 @@ TEST_F(RootfsCache, EachChainKeepsAnElfIndexThatBrandUses) {
   EXPECT_FALSE(fs::exists(layout.containers() / "indexed"));
 }
 
+// The ELF index only saves brand some opens: a damaged one does not stop a copy, which
+// then simply has no index of its own.
+TEST_F(RootfsCache, ADamagedChainIndexDoesNotStopACopy) {
+  put_image(store, "test/base:1", three_layers());
+  Rootfs rootfs = Rootfs::open(layout);
+  const auto chain = rootfs.unpack(store, "test/base:1").chain;
+  ASSERT_TRUE(fs::exists(chain.elf_index));
+  std::ofstream(chain.elf_index, std::ios::binary | std::ios::trunc) << "not an index at all";
+  const auto root = rootfs.create(chain.chain_id, "plain");
+  EXPECT_TRUE(root.elf_index.empty());
+  EXPECT_TRUE(fs::exists(root.path / "etc/passwd"));
+  EXPECT_TRUE(rootfs.remove("plain"));
+}
+
 TEST_F(RootfsCache, AWrongDiffIdCachesNothing) {
   auto layers = three_layers();
   std::vector<std::string> ids;
