@@ -190,7 +190,8 @@ KNAST_API std::filesystem::path default_brand_record(const std::filesystem::path
 ///
 /// With an ELF index (BrandOptions::elf_index) the walk stats every file first and opens
 /// only those the index does not show unchanged and not ELF: on a tree knast unpacked,
-/// most files are never opened.
+/// most files are never opened, and in mode `all` the ELF files are opened only to be
+/// written (the index holds their headers).
 ///
 /// Files that cannot be read or written (permission, read-only file system, immutable
 /// flags) and malformed ELF files are skipped and reported, not fatal.

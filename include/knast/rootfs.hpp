@@ -65,9 +65,10 @@ struct KNAST_API ApplyOptions {
   /// system refuses are counted in ApplyReport::skipped_xattrs, not fatal.
   bool xattrs = true;
   /// When not empty: the file (created if missing, appended to) where the apply lists
-  /// every regular file it writes, by inode, size, ctime and mtime, and whether its content
-  /// starts with the ELF magic. brand_tree() given it (BrandOptions::elf_index) skips
-  /// opening the files it shows unchanged and not ELF. Keep it beside the root, never
+  /// every regular file it writes, by inode, size, ctime and mtime, whether its content
+  /// starts with the ELF magic and, for an ELF file, what its header says. brand_tree()
+  /// given it (BrandOptions::elf_index) skips opening the files it shows unchanged and not
+  /// ELF, and in mode `all` reading the ELF files. Keep it beside the root, never
   /// inside. Rootfs::unpack() keeps one per chain (ChainInfo::elf_index).
   std::filesystem::path elf_index;
 };

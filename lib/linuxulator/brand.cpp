@@ -1,7 +1,8 @@
 // brand_tree(): ELF branding of a whole tree, in place. The walk (tree_walk.cpp) hands
-// each directory's regular files to TreeBrander::visit(), which inspects every file with
-// a few preads, then for the files to change appends their old bytes to the record and
-// only then writes the new byte.
+// each directory's regular files to TreeBrander::visit(), which inspects every file (a
+// stat and the ELF index where there is one, a few preads where the index cannot tell),
+// then for the files to change appends their old bytes to the record and only then
+// writes the new byte.
 #include "linuxulator/brand_record.hpp"
 #include "linuxulator/elf_inspect.hpp"
 #include "linuxulator/root_paths.hpp"
@@ -84,8 +85,9 @@ class TreeBrander {
 
   void visit(int dirfd, const std::string& rel_dir, const std::vector<detail::WalkFile>& files) {
     Batch batch;
-    for (const auto& file : files) {
-      inspect(dirfd, file, rel_dir, batch);
+    const std::vector<Indexed> indexed = look_up(dirfd, files);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      inspect(dirfd, files[i], indexed[i], rel_dir, batch);
       if (batch.writes.size() >= write_batch) write(dirfd, batch);
     }
     write(dirfd, batch);
@@ -127,32 +129,56 @@ class TreeBrander {
     return UniqueFd(platform::openat_without_atime(dirfd, name.c_str(), flags));
   }
 
-  // What the ELF index says of the file, for the price of the stat the walk's floor pays:
-  // unset when there is no index, or the file is not in it as it is now.
-  std::optional<bool> indexed_as_elf(int dirfd, const std::string& name) const {
-    if (index_.empty()) return std::nullopt;
-    struct stat st{};
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
-    return index_.starts_as_elf(st);
+  // What the ELF index says of one file before it is opened.
+  struct Indexed {
+    bool listed_as_elf = false;  // an entry that says ELF has the inode its directory entry shows
+    std::optional<detail::IndexedContent> by_name;  // for any other file: what its stat by name finds
+  };
+
+  // What the ELF index says of each of @p files. A file listed as ELF by its inode is
+  // opened straight away and looked up by the fstat of its descriptor (inspect()): most
+  // of those are ELF, and this spares each a stat by name. Every other file is stat'ed
+  // by name here, for the price the walk's floor pays, and all are looked up together.
+  // Nothing is paid without an index.
+  std::vector<Indexed> look_up(int dirfd, const std::vector<detail::WalkFile>& files) const {
+    std::vector<Indexed> indexed(files.size());
+    if (index_.empty()) return indexed;
+    std::vector<struct stat> stats(files.size());  // zeroed: none taken
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      indexed[i].listed_as_elf = index_.lists_elf_inode(files[i].inode);
+      if (!indexed[i].listed_as_elf && ::fstatat(dirfd, files[i].name.c_str(), &stats[i], AT_SYMLINK_NOFOLLOW) != 0)
+        stats[i] = {};
+    }
+    auto found = index_.look_up(stats);
+    for (std::size_t i = 0; i < files.size(); ++i) indexed[i].by_name = std::move(found[i]);
+    return indexed;
   }
 
-  void inspect(int dirfd, const detail::WalkFile& file, const std::string& rel_dir, Batch& batch) {
-    // A file the index lists as ELF by the inode its directory shows is opened straight
-    // away and looked up by the fstat of its descriptor: most of those are ELF, and this
-    // spares each a stat by name. Any other file is looked up by stat first.
-    const bool listed_as_elf = index_.lists_elf_inode(file.inode);
-    const std::optional<bool> indexed = listed_as_elf ? std::nullopt : indexed_as_elf(dirfd, file.name);
-    if (indexed == false) {
+  // What branding needs to know of the open file @p fd, which the index may know as
+  // @p indexed. Mode `all` needs no more than the header, which the index may hold: then
+  // the file is not read at all.
+  ElfFacts facts_of_file(int fd, const std::optional<detail::IndexedContent>& indexed) const {
+    if (indexed && indexed->header && options_.mode == BrandMode::all) return detail::facts_of(*indexed->header);
+    return detail::inspect_elf(
+        [fd](void* buffer, std::size_t size, std::uint64_t offset) {
+          return detail::read_fully_at(fd, buffer, size, offset);
+        },
+        options_.mode == BrandMode::automatic);
+  }
+
+  void inspect(int dirfd, const detail::WalkFile& file, const Indexed& index_says, const std::string& rel_dir,
+               Batch& batch) {
+    const std::string& name = file.name;
+    if (index_says.by_name && !index_says.by_name->elf) {  // not opened at all
       ++batch.counts.scanned;
       ++batch.counts.known_not_elf;
       return;
     }
-    const std::string& name = file.name;
-    // A file the index knows as ELF is opened for writing at once, sparing the write a
-    // second open; where that is refused the read-only open below finds out why later.
+    const bool indexed_file = index_says.listed_as_elf || index_says.by_name;  // what the index may know as ELF
+    // Such a file is opened for writing at once, sparing the write a second open; where
+    // that is refused the read-only open below finds out why later.
     UniqueFd fd;
-    if ((listed_as_elf || indexed == true) && options_.operation == BrandOperation::brand)
-      fd = open_to_read(dirfd, name, O_RDWR);
+    if (indexed_file && options_.operation == BrandOperation::brand) fd = open_to_read(dirfd, name, O_RDWR);
     const bool writable = static_cast<bool>(fd);
     if (!fd) fd = open_to_read(dirfd, name, O_RDONLY);
     if (!fd) {
@@ -161,11 +187,14 @@ class TreeBrander {
       return;
     }
     ++batch.counts.scanned;
+    // What the index says is trusted only as looked up by the descriptor's stat: the
+    // name may have been given to another file since it was stat'ed.
     struct stat st{};
-    const bool have_stat = listed_as_elf;
-    if (have_stat) {
+    std::optional<detail::IndexedContent> indexed;
+    if (indexed_file) {
       if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-      if (index_.starts_as_elf(st) == false) {  // an inode reused for a file the index knows
+      indexed = index_.look_up(st);
+      if (indexed && !indexed->elf) {  // an inode reused for a file the index knows
         ++batch.counts.known_not_elf;
         return;
       }
@@ -173,11 +202,7 @@ class TreeBrander {
     const std::string rel = detail::join_relative(rel_dir, name);  // for reports and the record
     ElfFacts facts;
     try {
-      facts = detail::inspect_elf(
-          [&fd](void* buffer, std::size_t size, std::uint64_t offset) {
-            return detail::read_fully_at(fd.get(), buffer, size, offset);
-          },
-          options_.mode == BrandMode::automatic);
+      facts = facts_of_file(fd.get(), indexed);
     } catch (const Error& e) {
       add_skip(batch, rel, e.what());
       return;
@@ -187,7 +212,7 @@ class TreeBrander {
       add_skip(batch, rel, "malformed ELF: " + facts.problem);
       return;
     }
-    if (!have_stat && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))) return;
+    if (!indexed_file && (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))) return;
     ++batch.counts.elf;
     if (facts.bits == 32) ++batch.counts.elf32;
     const std::optional<int> fallback = facts.bits == 64 ? kernel_.elf64_fallback_brand : kernel_.elf32_fallback_brand;

@@ -180,6 +180,39 @@ ElfFacts inspect_elf(const ReadAt& read, bool read_segments) {
   return facts;
 }
 
+IndexedContent index_content(std::span<const std::uint8_t> head, std::uint64_t size) {
+  IndexedContent content;
+  content.elf = head.size() >= 4 && std::memcmp(head.data(), "\x7f" "ELF", 4) == 0;
+  if (!content.elf) return content;
+  struct BeyondTheHead {};  // a read the head cannot answer: the file goes on past it
+  ElfFacts facts;
+  try {
+    facts = inspect_elf(
+        [&](void* buffer, std::size_t want, std::uint64_t offset) -> std::size_t {
+          if (offset >= size) return 0;
+          const std::uint64_t end = std::min<std::uint64_t>(size, offset + want);
+          if (end > head.size()) throw BeyondTheHead{};
+          std::memcpy(buffer, head.data() + offset, static_cast<std::size_t>(end - offset));
+          return static_cast<std::size_t>(end - offset);
+        },
+        false);
+  } catch (const BeyondTheHead&) {
+    return content;
+  }
+  if (facts.kind == ElfFacts::Kind::elf)
+    content.header = ElfHeaderFacts{static_cast<std::uint8_t>(facts.bits), facts.osabi, facts.type};
+  return content;
+}
+
+ElfFacts facts_of(const ElfHeaderFacts& header) {
+  ElfFacts facts;
+  facts.kind = ElfFacts::Kind::elf;
+  facts.bits = header.bits;
+  facts.osabi = header.osabi;
+  facts.type = header.type;
+  return facts;
+}
+
 bool known_linux_interpreter(std::string_view path) noexcept {
   static constexpr std::string_view known[] = {"/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux.so.2",
                                                "/lib/ld-musl-x86_64.so.1"};

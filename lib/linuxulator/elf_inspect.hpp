@@ -4,12 +4,15 @@
 // brand_tree() feeds pread(2).
 #pragma once
 
+#include "rootfs/elf_index.hpp"
+
 #include <knast/linuxulator.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -56,6 +59,17 @@ struct ElfFacts {
 /// @p read_segments false the notes and interpreter are not read (mode `all` needs only
 /// the header: one pread per file).
 ElfFacts inspect_elf(const ReadAt& read, bool read_segments = true);
+
+/// What the ELF index records of a file (apply_layer() and copy_tree() call this as they
+/// write it) from @p head, its first bytes: the whole file of @p size bytes, or at least
+/// its first elf_first_read. The header's facts are set for a file that inspect_elf()
+/// without segments finds well-formed within @p head; they stay unset for any other file,
+/// and for one whose program headers lie beyond @p head (branding then reads it).
+IndexedContent index_content(std::span<const std::uint8_t> head, std::uint64_t size);
+
+/// What inspect_elf() without segments says of a file whose header facts the ELF index
+/// holds (e_machine excepted: the index does not keep it, and branding does not use it).
+ElfFacts facts_of(const ElfHeaderFacts& header);
 
 /// Whether @p path is an interpreter FreeBSD's Linux brands register for themselves, so
 /// that a dynamic executable using it is recognised without a note (FREEBSD.md §4: the

@@ -222,7 +222,7 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
 
   const auto declared = static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
   std::uint64_t end = 0;
-  std::array<char, 4> head{};
+  FileHead head{};  // a hole before a block reads as zeros, as head starts
   for (;;) {
     const void* block = nullptr;
     std::size_t size = 0;
@@ -239,7 +239,7 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
                               "if the image is trusted)",
                               options_.max_bytes));
     write_all_at(fd.get(), block, size, static_cast<std::uint64_t>(offset));
-    keep_head(head, block, size, static_cast<std::uint64_t>(offset));
+    if (!options_.elf_index.empty()) keep_head(head, block, size, static_cast<std::uint64_t>(offset));
     report_.bytes += size;
     end = std::max(end, static_cast<std::uint64_t>(offset) + size);
   }
@@ -254,18 +254,20 @@ void LayerApplier::make_file(const Parent& parent, const std::string& name, cons
   if (!options_.elf_index.empty()) index_file(fd.get(), head);
 }
 
-void LayerApplier::keep_head(std::array<char, 4>& head, const void* block, std::size_t size, std::uint64_t offset) {
-  if (offset >= head.size()) return;  // a hole before it reads as zeros, as head starts
+void LayerApplier::keep_head(FileHead& head, const void* block, std::size_t size, std::uint64_t offset) {
+  if (offset >= head.size()) return;
   const std::size_t n = std::min<std::size_t>(size, head.size() - offset);
   std::memcpy(head.data() + offset, block, n);
 }
 
 // After every change the apply makes to the file (content, owner, xattrs, mode, times),
 // so the stat is the one brand_tree() will see if nothing else touches the file.
-void LayerApplier::index_file(int fd, const std::array<char, 4>& head) {
+void LayerApplier::index_file(int fd, const FileHead& head) {
   struct stat st{};
   if (::fstat(fd, &st) != 0) throw Error(errno, "stat the file for the ELF index");
-  elf_index_entries_.push_back({identity_of(st), std::memcmp(head.data(), "\x7f" "ELF", 4) == 0});
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  const std::span<const std::uint8_t> seen(head.data(), static_cast<std::size_t>(std::min<std::uint64_t>(size, head.size())));
+  elf_index_entries_.push_back({identity_of(st), index_content(seen, size)});
   if (elf_index_entries_.size() >= elf_index_batch) flush_elf_index();
 }
 
@@ -346,7 +348,7 @@ void LayerApplier::make_hardlink(const Parent& parent, const std::string& name, 
 void LayerApplier::reindex_linked_file(int dir_fd, const std::string& name) {
   const UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd) throw Error(errno, "open the linked file for the ELF index");
-  std::array<char, 4> head{};
+  FileHead head{};
   read_fully_at(fd.get(), head.data(), head.size(), 0);
   index_file(fd.get(), head);
 }

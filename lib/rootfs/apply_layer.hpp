@@ -5,6 +5,7 @@
 
 #include "core/unique_fd.hpp"
 #include "image_store/archive_io.hpp"
+#include "linuxulator/elf_inspect.hpp"
 #include "rootfs/apply_input.hpp"
 #include "rootfs/elf_index.hpp"
 
@@ -96,10 +97,12 @@ class LayerApplier {
   void make_special(const Parent& parent, const std::string& name, const Meta& meta, archive_entry* entry);
   void update_root(const Meta& meta, archive_entry* entry);
 
-  /// Copies the bytes of a block at @p offset that fall in the first four of the file.
-  static void keep_head(std::array<char, 4>& head, const void* block, std::size_t size, std::uint64_t offset);
-  /// Lists the finished file @p fd for the ELF index.
-  void index_file(int fd, const std::array<char, 4>& head);
+  /// The first bytes of a file, as the ELF index looks at them (index_content()).
+  using FileHead = std::array<std::uint8_t, elf_first_read>;
+  /// Copies the bytes of a block at @p offset that fall in the file's head.
+  static void keep_head(FileHead& head, const void* block, std::size_t size, std::uint64_t offset);
+  /// Lists the finished file @p fd, whose first bytes are @p head, for the ELF index.
+  void index_file(int fd, const FileHead& head);
   /// Lists again, for the ELF index, a file a hardlink was just made to (as @p name).
   void reindex_linked_file(int dir_fd, const std::string& name);
 

@@ -18,7 +18,29 @@ namespace detail {
 namespace {
 
 constexpr std::string_view header = "knast-elf-index 1\n";
+// The flags word of a record (elf_index.hpp).
 constexpr std::uint64_t elf_flag = 1;
+constexpr std::uint64_t header_flag = 2;
+constexpr std::uint64_t class64_flag = 4;
+constexpr int osabi_shift = 8;
+constexpr int type_shift = 16;
+
+std::uint64_t flags_of(const IndexedContent& content) noexcept {
+  if (!content.elf) return 0;
+  if (!content.header) return elf_flag;
+  const ElfHeaderFacts& h = *content.header;
+  return elf_flag | header_flag | (h.bits == 64 ? class64_flag : 0) |
+         (std::uint64_t{h.osabi} << osabi_shift) | (std::uint64_t{h.type} << type_shift);
+}
+
+IndexedContent content_of(std::uint64_t flags) noexcept {
+  IndexedContent content{(flags & elf_flag) != 0, std::nullopt};
+  if (content.elf && (flags & header_flag) != 0)
+    content.header = ElfHeaderFacts{static_cast<std::uint8_t>((flags & class64_flag) != 0 ? 64 : 32),
+                                    static_cast<std::uint8_t>(flags >> osabi_shift),
+                                    static_cast<std::uint16_t>(flags >> type_shift)};
+  return content;
+}
 // An index lists at most every file of a tree; this bounds what a load reads (4.7
 // million files).
 constexpr std::size_t max_index_bytes = std::size_t{256} << 20;
@@ -42,7 +64,7 @@ void append_elf_index(const std::filesystem::path& path, std::span<const ElfInde
   bytes.reserve(header.size() + entries.size() * sizeof(ElfIndex::Record));
   if (st.st_size == 0) bytes += header;
   for (const auto& entry : entries) {
-    const ElfIndex::Record record{entry.file, entry.elf ? elf_flag : 0};
+    const ElfIndex::Record record{entry.file, flags_of(entry.content)};
     bytes.append(reinterpret_cast<const char*>(&record), sizeof record);
   }
   write_all(fd, bytes.data(), bytes.size(), path);
@@ -95,13 +117,39 @@ bool ElfIndex::lists_elf_inode(std::uint64_t inode) const noexcept {
   return std::binary_search(elf_inodes_.begin(), elf_inodes_.end(), inode);
 }
 
-std::optional<bool> ElfIndex::starts_as_elf(const struct stat& st) const {
-  if (!S_ISREG(st.st_mode) || empty()) return std::nullopt;
+std::optional<IndexedContent> ElfIndex::look_up(const struct stat& st) const {
+  if (empty()) return std::nullopt;
+  return probe(st, first_slot(st));
+}
+
+std::vector<std::optional<IndexedContent>> ElfIndex::look_up(std::span<const struct stat> files) const {
+  std::vector<std::optional<IndexedContent>> found(files.size());
+  if (empty()) return found;
+  // Three passes: ask for every file's first slot, then for the records those name, and
+  // only then compare, when most of what the comparisons read has arrived.
+  std::vector<std::size_t> first(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    first[i] = first_slot(files[i]);
+    __builtin_prefetch(&slots_[first[i]]);
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (const std::uint32_t number = slots_[first[i]]; number != 0) {
+      const auto* record = reinterpret_cast<const char*>(&records_[number - 1]);
+      __builtin_prefetch(record);
+      __builtin_prefetch(record + sizeof(Record) - 1);  // a record can straddle two cache lines
+    }
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) found[i] = probe(files[i], first[i]);
+  return found;
+}
+
+std::optional<IndexedContent> ElfIndex::probe(const struct stat& st, std::size_t from) const {
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
   const FileIdentity id = identity_of(st);
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t slot = hash(id) & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
+  for (std::size_t slot = from; slots_[slot] != 0; slot = (slot + 1) & mask) {
     const Record& r = records_[slots_[slot] - 1];
-    if (r.file == id) return (r.flags & elf_flag) != 0;
+    if (r.file == id) return content_of(r.flags);
   }
   return std::nullopt;
 }

@@ -92,12 +92,12 @@ class TreeCopier {
     if (::linkat(AT_FDCWD, it->second.c_str(), to_dir, name.c_str(), 0) != 0)
       throw Error(errno, "copy tree: link " + to_path.string() + " to " + it->second.string());
     ++stats_.entries;
-    if (const auto elf = S_ISREG(st.st_mode) ? listed_as(st) : std::nullopt) {
+    if (const auto content = S_ISREG(st.st_mode) ? listed_as(st) : std::nullopt) {
       // The link moved the copy's ctime: list it again as it is now.
       struct stat copy{};
       if (::fstatat(to_dir, name.c_str(), &copy, AT_SYMLINK_NOFOLLOW) != 0)
         throw Error(errno, "copy tree: stat " + to_path.string());
-      list_copy(copy, *elf);
+      list_copy(copy, *content);
     }
     return true;
   }
@@ -127,22 +127,22 @@ class TreeCopier {
       throw e.with_context("copy tree: " + from_path.string() + " to " + to_path.string());
     }
     finish(dst.get(), to_path, st, from_path);
-    if (const auto elf = listed_as(st)) {
+    if (const auto content = listed_as(st)) {
       struct stat copy{};
       if (::fstat(dst.get(), &copy) != 0) throw Error(errno, "copy tree: stat " + to_path.string());
-      list_copy(copy, *elf);
+      list_copy(copy, *content);
     }
   }
 
   // What the carried index says of the source file @p st as it is: unset when there is
   // no index or it does not list the file.
-  std::optional<bool> listed_as(const struct stat& st) const {
-    return carry_ == nullptr ? std::nullopt : carry_->from.starts_as_elf(st);
+  std::optional<IndexedContent> listed_as(const struct stat& st) const {
+    return carry_ == nullptr ? std::nullopt : carry_->from.look_up(st);
   }
 
-  // Lists the copy @p copy, a file that starts as ELF or not (@p elf).
-  void list_copy(const struct stat& copy, bool elf) {
-    index_entries_.push_back({identity_of(copy), elf});
+  // Lists the copy @p copy, whose content is @p content (the source's: a copy's bytes are its source's).
+  void list_copy(const struct stat& copy, const IndexedContent& content) {
+    index_entries_.push_back({identity_of(copy), content});
     ++stats_.indexed;
     if (index_entries_.size() >= elf_index_batch) flush_index();
   }

@@ -3,6 +3,7 @@
 // unpack is opened as if there were no index. Also the walk's split of large directories.
 #include "brand_test_support.hpp"
 
+#include "linuxulator/elf_inspect.hpp"
 #include "linuxulator/tree_walk.hpp"
 #include "rootfs/elf_index.hpp"
 #include "rootfs/tree_copy.hpp"
@@ -16,7 +17,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -34,6 +37,12 @@ using store_test::TempDir;
 void write_file(const fs::path& path, const std::string& bytes) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+struct stat stat_of(const fs::path& path) {
+  struct stat st{};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st;
 }
 
 BrandOptions brand_all(const fs::path& index = {}) {
@@ -91,6 +100,48 @@ TEST_F(ElfIndexBrand, BrandsAsWithoutTheIndexOpeningOnlyTheElfFiles) {
   BrandOptions undo = brand_all();
   undo.operation = knast::BrandOperation::undo;
   EXPECT_EQ(knast::brand_tree(indexed_, undo).restored, 1u);
+  EXPECT_EQ(osabi(indexed_ / "bin/ls"), 0);
+}
+
+// The unpack records what each ELF file's header says, as inspect_elf() reads it.
+TEST_F(ElfIndexBrand, TheUnpackRecordsTheHeaderOfEachElfFile) {
+  const auto index = knast::detail::ElfIndex::load(index_);
+  for (const char* name : {"bin/busybox", "bin/ls"}) {
+    const std::string bytes = slurp(indexed_ / name);
+    const knast::detail::ElfFacts facts = knast::detail::inspect_elf(
+        [&](void* buffer, std::size_t size, std::uint64_t offset) -> std::size_t {
+          const std::size_t n = offset >= bytes.size() ? 0 : std::min<std::size_t>(size, bytes.size() - offset);
+          std::memcpy(buffer, bytes.data() + offset, n);
+          return n;
+        },
+        false);
+    const auto content = index.look_up(stat_of(indexed_ / name));
+    ASSERT_TRUE(content) << name;
+    EXPECT_EQ(content->header, (knast::detail::ElfHeaderFacts{static_cast<std::uint8_t>(facts.bits), facts.osabi,
+                                                              facts.type}))
+        << name;
+  }
+  EXPECT_EQ(index.look_up(stat_of(indexed_ / "etc/profile")), (knast::detail::IndexedContent{false, std::nullopt}));
+}
+
+// In mode `all` the header the index holds is trusted as the file's, like its "not ELF":
+// an index that says bin/ls is branded already leaves it unread and unwritten.
+TEST_F(ElfIndexBrand, ModeAllTakesAnElfFilesHeaderFromTheIndex) {
+  const auto real = knast::detail::ElfIndex::load(index_);
+  std::vector<knast::detail::ElfIndexEntry> entries;
+  for (const char* name : {"bin/busybox", "bin/ls", "etc/profile", "etc/motd", "empty"}) {
+    const struct stat st = stat_of(indexed_ / name);
+    auto content = real.look_up(st);
+    ASSERT_TRUE(content) << name;
+    if (std::string(name) == "bin/ls") content->header->osabi = 3;
+    entries.push_back({knast::detail::identity_of(st), *content});
+  }
+  const fs::path told = dir_ / "told.elf-index";
+  knast::detail::append_elf_index(told, entries);
+  const BrandReport r = knast::brand_tree(indexed_, brand_all(told));
+  EXPECT_EQ(r.elf, 2u);
+  EXPECT_EQ(r.branded, 0u);
+  EXPECT_EQ(r.already_branded, 2u);
   EXPECT_EQ(osabi(indexed_ / "bin/ls"), 0);
 }
 
@@ -162,19 +213,45 @@ TEST(ElfIndex, RecordsWhatStatShowsAndMissesAnythingElse) {
   write_file(file, "text");
   struct stat st{};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
-  knast::detail::ElfIndexEntry entries[] = {{knast::detail::identity_of(st), false}};
+  knast::detail::ElfIndexEntry entries[] = {{knast::detail::identity_of(st), {false, std::nullopt}}};
   knast::detail::append_elf_index(index, entries);
   knast::detail::append_elf_index(index, entries);  // listed twice: harmless
   const auto loaded = knast::detail::ElfIndex::load(index);
-  EXPECT_EQ(loaded.starts_as_elf(st), std::optional<bool>(false));
+  EXPECT_EQ(loaded.look_up(st), (knast::detail::IndexedContent{false, std::nullopt}));
   struct stat touched = st;
   touched.st_ctim.tv_nsec ^= 1;
-  EXPECT_EQ(loaded.starts_as_elf(touched), std::nullopt);
+  EXPECT_EQ(loaded.look_up(touched), std::nullopt);
   struct stat directory = st;
   directory.st_mode = S_IFDIR | 0755;
-  EXPECT_EQ(loaded.starts_as_elf(directory), std::nullopt);
+  EXPECT_EQ(loaded.look_up(directory), std::nullopt);
   EXPECT_TRUE(knast::detail::ElfIndex().empty());
   EXPECT_EQ(slurp(index).substr(0, 18), "knast-elf-index 1\n");
+}
+
+// The lookup of a directory's files at once answers as one lookup per file would.
+TEST(ElfIndex, LooksUpManyFilesAtOnceAsOneByOne) {
+  TempDir dir;
+  std::vector<struct stat> stats;
+  std::vector<knast::detail::ElfIndexEntry> entries;
+  for (int i = 0; i < 300; ++i) {
+    const fs::path file = dir / ("f" + std::to_string(i));
+    write_file(file, i % 3 == 0 ? "\x7f" "ELF" : "text");
+    stats.push_back(stat_of(file));
+    if (i % 10 != 0)  // every tenth is not in the index
+      entries.push_back({knast::detail::identity_of(stats.back()), {i % 3 == 0, std::nullopt}});
+  }
+  stats.push_back({});  // no stat taken
+  knast::detail::append_elf_index(dir / "index", entries);
+  const auto index = knast::detail::ElfIndex::load(dir / "index");
+  const auto together = index.look_up(stats);
+  ASSERT_EQ(together.size(), stats.size());
+  std::size_t found = 0;
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    EXPECT_EQ(together[i], index.look_up(stats[i])) << i;
+    found += together[i].has_value();
+  }
+  EXPECT_EQ(found, entries.size());
+  EXPECT_EQ(knast::detail::ElfIndex().look_up(stats).size(), stats.size()) << "an empty index answers nothing";
 }
 
 // A copy has new inodes and ctimes: copy_tree() carries the index over, listing each
@@ -187,10 +264,12 @@ TEST(ElfIndex, CopyTreeCarriesTheIndexToTheCopy) {
   write_file(source / "etc/unlisted", "not in the index");
   fs::create_hard_link(source / "bin/prog", source / "bin/prog-link");
   std::vector<knast::detail::ElfIndexEntry> entries;
+  const knast::detail::ElfHeaderFacts header{64, 0, 2};
   for (const char* name : {"bin/prog", "etc/conf"}) {
     struct stat st{};
     ASSERT_EQ(::stat((source / name).c_str(), &st), 0);
-    entries.push_back({knast::detail::identity_of(st), std::string(name) == "bin/prog"});
+    const bool prog = std::string(name) == "bin/prog";
+    entries.push_back({knast::detail::identity_of(st), {prog, prog ? std::optional(header) : std::nullopt}});
   }
   knast::detail::append_elf_index(dir / "source.idx", entries);
   const auto from = knast::detail::ElfIndex::load(dir / "source.idx");
@@ -202,15 +281,16 @@ TEST(ElfIndex, CopyTreeCarriesTheIndexToTheCopy) {
   auto says = [&](const char* name) {
     struct stat st{};
     EXPECT_EQ(::stat((dir / "copy" / name).c_str(), &st), 0) << name;
-    return copied.starts_as_elf(st);
+    return copied.look_up(st);
   };
-  EXPECT_EQ(says("bin/prog"), std::optional<bool>(true));
-  EXPECT_EQ(says("bin/prog-link"), std::optional<bool>(true));
-  EXPECT_EQ(says("etc/conf"), std::optional<bool>(false));
+  const knast::detail::IndexedContent elf{true, header}, text{false, std::nullopt};
+  EXPECT_EQ(says("bin/prog"), elf) << "with the header the source's entry holds";
+  EXPECT_EQ(says("bin/prog-link"), elf);
+  EXPECT_EQ(says("etc/conf"), text);
   EXPECT_EQ(says("etc/unlisted"), std::nullopt);
   struct stat original{};
   ASSERT_EQ(::stat((source / "etc/conf").c_str(), &original), 0);
-  EXPECT_EQ(copied.starts_as_elf(original), std::nullopt) << "the source's files are not the copy's";
+  EXPECT_EQ(copied.look_up(original), std::nullopt) << "the source's files are not the copy's";
 }
 
 // An index is read whole before a walk: one larger than any tree's is refused unread.
@@ -234,8 +314,8 @@ TEST(ElfIndex, ListsTheInodesOfItsElfEntries) {
   struct stat program{}, text{};
   ASSERT_EQ(::stat((dir / "program").c_str(), &program), 0);
   ASSERT_EQ(::stat((dir / "text").c_str(), &text), 0);
-  const knast::detail::ElfIndexEntry entries[] = {{knast::detail::identity_of(program), true},
-                                                  {knast::detail::identity_of(text), false}};
+  const knast::detail::ElfIndexEntry entries[] = {{knast::detail::identity_of(program), {true, std::nullopt}},
+                                                  {knast::detail::identity_of(text), {false, std::nullopt}}};
   knast::detail::append_elf_index(dir / "index", entries);
   const auto loaded = knast::detail::ElfIndex::load(dir / "index");
   EXPECT_TRUE(loaded.lists_elf_inode(program.st_ino));

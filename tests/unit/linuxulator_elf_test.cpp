@@ -187,6 +187,60 @@ TEST(LinuxulatorElf, ThirtyTwoBitStaticNeedsTheBrand) {
   EXPECT_EQ(need(s, BrandMode::automatic), BrandNeed::brand);
 }
 
+// What the ELF index records of a file from its first bytes: the header's facts only
+// when those bytes settle them.
+detail::IndexedContent content_of_head(const std::string& file, std::size_t head_size = detail::elf_first_read) {
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(file.data());
+  return detail::index_content({bytes, std::min(head_size, file.size())}, file.size());
+}
+
+TEST(LinuxulatorElf, TheIndexKeepsTheHeaderOfAWellFormedElfFile) {
+  const auto exec = content_of_head(build_elf(static_exec()));
+  EXPECT_TRUE(exec.elf);
+  EXPECT_EQ(exec.header, (detail::ElfHeaderFacts{64, 0, 2}));
+
+  ElfSpec library32 = glibc_dynamic();
+  library32.bits = 32;
+  library32.msb = true;
+  library32.osabi = 3;
+  EXPECT_EQ(content_of_head(build_elf(library32)).header, (detail::ElfHeaderFacts{32, 3, 3}));
+
+  const auto text = content_of_head("#!/bin/sh\n");
+  EXPECT_FALSE(text.elf);
+  EXPECT_EQ(text.header, std::nullopt);
+}
+
+TEST(LinuxulatorElf, TheIndexLeavesTheHeaderUnknownWhereTheHeadCannotTellOrTheFileIsMalformed) {
+  ElfSpec many = glibc_dynamic();
+  many.extra_load_segments = 30;  // program headers past the first 1 KiB
+  const std::string file = build_elf(many);
+  ASSERT_GT(file.size(), detail::elf_first_read);
+  const auto from_head = content_of_head(file);
+  EXPECT_TRUE(from_head.elf);
+  EXPECT_EQ(from_head.header, std::nullopt) << "the program headers were not in the head";
+  EXPECT_EQ(content_of_head(file, file.size()).header, (detail::ElfHeaderFacts{64, 0, 3})) << "the whole file seen";
+
+  const auto truncated = content_of_head(build_elf(static_exec()).substr(0, 40));
+  EXPECT_TRUE(truncated.elf);
+  EXPECT_EQ(truncated.header, std::nullopt) << "malformed: branding reads it and reports why";
+}
+
+// Mode `all` decides from the indexed header as from the file.
+TEST(LinuxulatorElf, FactsOfAnIndexedHeaderDecideAsTheFileDoes) {
+  for (const std::uint8_t osabi : {std::uint8_t{0}, std::uint8_t{3}, std::uint8_t{9}}) {
+    ElfSpec spec = glibc_dynamic();
+    spec.osabi = osabi;
+    const std::string file = build_elf(spec);
+    const auto header = content_of_head(file).header;
+    ASSERT_TRUE(header);
+    const ElfFacts facts = detail::facts_of(*header);
+    EXPECT_EQ(facts.kind, ElfFacts::Kind::elf);
+    EXPECT_EQ(facts.bits, 64u);
+    EXPECT_EQ(detail::brand_need(facts, BrandMode::all, true, -1), detail::brand_need(inspect(file), BrandMode::all, true, -1))
+        << int{osabi};
+  }
+}
+
 TEST(LinuxulatorElf, ModeNames) {
   EXPECT_EQ(parse_brand_mode("auto"), BrandMode::automatic);
   EXPECT_EQ(parse_brand_mode("all"), BrandMode::all);
