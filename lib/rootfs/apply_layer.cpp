@@ -282,7 +282,8 @@ void LayerApplier::index_file(int fd, const FileHead& head) {
   struct stat st{};
   if (::fstat(fd, &st) != 0) throw Error(errno, "stat the file for the ELF index");
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  const std::span<const std::uint8_t> seen(head.data(), static_cast<std::size_t>(std::min<std::uint64_t>(size, head.size())));
+  const auto seen_size = static_cast<std::size_t>(std::min<std::uint64_t>(size, head.size()));
+  const std::span<const std::uint8_t> seen(head.data(), seen_size);
   elf_index_entries_.push_back({identity_of(st), index_content(seen, size)});
   if (elf_index_entries_.size() >= elf_index_batch) flush_elf_index();
 }

@@ -236,7 +236,8 @@ TEST(LinuxulatorElf, FactsOfAnIndexedHeaderDecideAsTheFileDoes) {
     const ElfFacts facts = detail::facts_of(*header);
     EXPECT_EQ(facts.kind, ElfFacts::Kind::elf);
     EXPECT_EQ(facts.bits, 64u);
-    EXPECT_EQ(detail::brand_need(facts, BrandMode::all, true, -1), detail::brand_need(inspect(file), BrandMode::all, true, -1))
+    EXPECT_EQ(detail::brand_need(facts, BrandMode::all, true, -1),
+              detail::brand_need(inspect(file), BrandMode::all, true, -1))
         << int{osabi};
   }
 }
