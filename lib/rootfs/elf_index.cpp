@@ -118,8 +118,9 @@ bool ElfIndex::lists_elf_inode(std::uint64_t inode) const noexcept {
 }
 
 std::optional<IndexedContent> ElfIndex::look_up(const struct stat& st) const {
-  if (empty()) return std::nullopt;
-  return probe(st, first_slot(st));
+  if (!S_ISREG(st.st_mode) || empty()) return std::nullopt;
+  const FileIdentity id = identity_of(st);
+  return probe(id, first_slot(id));
 }
 
 std::vector<std::optional<IndexedContent>> ElfIndex::look_up(std::span<const struct stat> files) const {
@@ -127,9 +128,11 @@ std::vector<std::optional<IndexedContent>> ElfIndex::look_up(std::span<const str
   if (empty()) return found;
   // Three passes: ask for every file's first slot, then for the records those name, and
   // only then compare, when most of what the comparisons read has arrived.
+  std::vector<FileIdentity> ids(files.size());
   std::vector<std::size_t> first(files.size());
   for (std::size_t i = 0; i < files.size(); ++i) {
-    first[i] = first_slot(files[i]);
+    ids[i] = identity_of(files[i]);
+    first[i] = first_slot(ids[i]);
     __builtin_prefetch(&slots_[first[i]]);
   }
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -139,13 +142,12 @@ std::vector<std::optional<IndexedContent>> ElfIndex::look_up(std::span<const str
       __builtin_prefetch(record + sizeof(Record) - 1);  // a record can straddle two cache lines
     }
   }
-  for (std::size_t i = 0; i < files.size(); ++i) found[i] = probe(files[i], first[i]);
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (S_ISREG(files[i].st_mode)) found[i] = probe(ids[i], first[i]);
   return found;
 }
 
-std::optional<IndexedContent> ElfIndex::probe(const struct stat& st, std::size_t from) const {
-  if (!S_ISREG(st.st_mode)) return std::nullopt;
-  const FileIdentity id = identity_of(st);
+std::optional<IndexedContent> ElfIndex::probe(const FileIdentity& id, std::size_t from) const {
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t slot = from; slots_[slot] != 0; slot = (slot + 1) & mask) {
     const Record& r = records_[slots_[slot] - 1];

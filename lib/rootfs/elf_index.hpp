@@ -122,9 +122,10 @@ class ElfIndex {
 
  private:
   static std::uint64_t hash(const FileIdentity& id) noexcept;
-  /// The probe of look_up() for @p st, from the slot its hash names.
-  std::optional<IndexedContent> probe(const struct stat& st, std::size_t from) const;
-  std::size_t first_slot(const struct stat& st) const noexcept { return hash(identity_of(st)) & (slots_.size() - 1); }
+  /// The slot where the probe for @p id starts.
+  std::size_t first_slot(const FileIdentity& id) const noexcept { return hash(id) & (slots_.size() - 1); }
+  /// The probe of look_up() for @p id, from slot @p from.
+  std::optional<IndexedContent> probe(const FileIdentity& id, std::size_t from) const;
 
   std::vector<Record> records_;
   std::vector<std::uint32_t> slots_;  // record number + 1, or 0 for an empty slot
