@@ -60,8 +60,8 @@ struct ElfFacts {
 /// the header: one pread per file).
 ElfFacts inspect_elf(const ReadAt& read, bool read_segments = true);
 
-/// What the ELF index records of a file (apply_layer() and copy_tree() call this as they
-/// write it) from @p head, its first bytes: the whole file of @p size bytes, or at least
+/// What the ELF index records of a file (apply_layer() calls this as it writes one; a
+/// copy carries its source's entry) from @p head, its first bytes: the whole file of @p size bytes, or at least
 /// its first elf_first_read. The header's facts are set for a file that inspect_elf()
 /// without segments finds well-formed within @p head; they stay unset for any other file,
 /// and for one whose program headers lie beyond @p head (branding then reads it).

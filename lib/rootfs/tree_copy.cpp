@@ -92,7 +92,7 @@ class TreeCopier {
     if (::linkat(AT_FDCWD, it->second.c_str(), to_dir, name.c_str(), 0) != 0)
       throw Error(errno, "copy tree: link " + to_path.string() + " to " + it->second.string());
     ++stats_.entries;
-    if (const auto content = S_ISREG(st.st_mode) ? listed_as(st) : std::nullopt) {
+    if (const auto content = listed_as(st)) {  // only regular files are listed
       // The link moved the copy's ctime: list it again as it is now.
       struct stat copy{};
       if (::fstatat(to_dir, name.c_str(), &copy, AT_SYMLINK_NOFOLLOW) != 0)
